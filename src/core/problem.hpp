@@ -16,6 +16,13 @@ struct problem {
   std::string message;  // human text, safe to show to the caller
   std::map<std::string, std::string> errors;  // field -> message, for validation failures
 
+  // Declared constructors (not an aggregate), so that `outcome<bool>`/`outcome<int64_t>` are not
+  // ambiguous: a number must never silently become a problem.
+  problem() = default;
+  problem(int status, std::string code, std::string message,
+          std::map<std::string, std::string> errors = {})
+      : status(status), code(std::move(code)), message(std::move(message)), errors(std::move(errors)) {}
+
   static problem bad_request(std::string msg, std::string code = "INVALID_BODY") {
     return {400, std::move(code), std::move(msg), {}};
   }

@@ -1,0 +1,41 @@
+#pragma once
+// Ports the domain needs from the outside world, beside the store: live fan-out and presence.
+// Embedded adapters live in src/realtime (in-process hub) and here (memory presence); cluster
+// adapters (Redis pub/sub, Redis presence keys) implement the same interfaces.
+#include <cstdint>
+#include <string>
+
+namespace parley::chat {
+
+// Delivery to live sessions. Guarantee: payloads published from one thread to one destination
+// reach each subscriber in publish order; delivery is at-most-once (a session that is not
+// connected catches up from history, which is the durable source of truth).
+class fanout {
+ public:
+  virtual ~fanout() = default;
+  // `payload` is the JSON body; `message_id` becomes the STOMP message-id header when not empty.
+  virtual void publish(std::string destination, std::string payload, std::string message_id) = 0;
+  // Ends `user_id`'s subscriptions to the room's topics (removed from the room, room deleted);
+  // an empty user_id means every subscriber of the room.
+  virtual void revoke(std::int64_t chat_id, std::string user_id) = 0;
+};
+
+// Who is online. Guarantee: `connected` returns true exactly for a user's first live session and
+// `disconnected` exactly when the last one goes, so ONLINE/OFFLINE events are never doubled.
+class presence {
+ public:
+  virtual ~presence() = default;
+  virtual bool connected(const std::string& user_id) = 0;
+  virtual bool disconnected(const std::string& user_id) = 0;
+  virtual bool online(const std::string& user_id) = 0;
+};
+
+namespace destinations {
+std::string room(std::int64_t chat_id);
+std::string typing(std::int64_t chat_id);
+std::string receipts(std::int64_t chat_id);
+// The internal name of a user's private queue (`/user/queue/events` as that user sees it).
+std::string user_events(const std::string& user_id);
+}  // namespace destinations
+
+}  // namespace parley::chat

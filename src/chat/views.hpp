@@ -1,0 +1,21 @@
+#pragma once
+// The API's JSON shapes (API.md), built in one place so REST and STOMP always agree.
+#include "core/json.hpp"
+#include "store/model.hpp"
+
+#include <string>
+
+namespace parley::chat::views {
+
+namespace json = boost::json;
+
+json::object user(const store::user& u, bool with_email);
+json::object user_summary(const store::user& u);  // search results
+json::object message(const store::message& m);
+std::string message_text(const store::message& m);  // serialized once for fan-out
+json::object room(const store::room& r);  // without members / latestMessage
+json::object member(const store::member& m, bool with_email);
+json::object page(json::array content, std::int64_t total, int number, int size);
+json::object error(int status, const std::string& message);
+
+}  // namespace parley::chat::views

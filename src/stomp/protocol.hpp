@@ -1,0 +1,41 @@
+#pragma once
+// Vocabulary shared by the STOMP parser, serializer and negotiation: protocol versions and the
+// error codes a peer sees in an ERROR frame's `code` header.
+#include <boost/system/result.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace parley::stomp {
+
+// Ordered so that a newer version compares greater.
+enum class version { v1_0, v1_1, v1_2 };
+
+// "1.0", "1.1" or "1.2": the value of the `version` header.
+std::string_view to_string(version v) noexcept;
+
+enum class errc {
+  frame_too_large,      // the frame (or one header line) exceeds its limit
+  too_many_headers,     // more headers than limits::max_headers
+  malformed_frame,      // bad command, header line, escape, content-length or frame end
+  unsupported_version,  // accept-version names no version this server speaks
+};
+
+// The string for the ERROR frame's `code` header: FRAME_TOO_LARGE, TOO_MANY_HEADERS, ...
+std::string_view code(errc e) noexcept;
+
+struct protocol_error {
+  errc code;
+  std::string message;  // human text for the ERROR frame's `message` header
+
+  bool operator==(const protocol_error&) const = default;
+};
+
+template <class T>
+using result = boost::system::result<T, protocol_error>;
+
+// boost::system::result calls this when value() is taken from an error: a programming error.
+[[noreturn]] void throw_exception_from_error(protocol_error const& e,
+                                             boost::source_location const& loc);
+
+}  // namespace parley::stomp

@@ -1,0 +1,394 @@
+// Starts a real `parley serve` process on a free loopback port with a fresh data directory, and
+// gives tests an HTTP client and a way to make users. Readiness is polled on /readyz with a
+// deadline; there are no fixed sleeps. Output goes to a log file whose tail is printed when the
+// server fails to start or dies under a test.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, type WriteStream } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pollUntil, uniqueName, withTimeout } from './util.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(here, '..', '..', '..');
+export const parleyBin = process.env.PARLEY_BIN ?? path.join(repoRoot, 'build', 'release', 'src', 'server', 'parley');
+
+const START_DEADLINE_MS = 15_000;
+const STOP_DEADLINE_MS = 10_000;
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      if (addr && typeof addr === 'object') {
+        const { port } = addr;
+        s.close(() => resolve(port));
+      } else {
+        s.close(() => reject(new Error('no port')));
+      }
+    });
+  });
+}
+
+export interface ServerOptions {
+  /** Extra environment for the server process (e.g. shorter token lifetimes). */
+  env?: Record<string, string>;
+  /** Extra command-line arguments after `serve ...`. */
+  args?: string[];
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** Something the server must close (a STOMP client) when the server is stopped. */
+export interface Closable {
+  close(): Promise<void> | void;
+}
+
+export class ParleyServer {
+  readonly port: number;
+  readonly dataDir: string;
+  readonly tmpDir: string;
+  readonly logPath: string;
+  private proc: ChildProcess | undefined;
+  private log: WriteStream | undefined;
+  private exited: Promise<ExitInfo> | undefined;
+  private exitInfo: ExitInfo | undefined;
+  private expectingExit = false;
+  private starts = 0;
+  readonly clients = new Set<Closable>();
+
+  private constructor(port: number, tmpDir: string, readonly options: ServerOptions) {
+    this.port = port;
+    this.tmpDir = tmpDir;
+    this.dataDir = path.join(tmpDir, 'data');
+    this.logPath = path.join(tmpDir, 'server.log');
+  }
+
+  static async start(options: ServerOptions = {}): Promise<ParleyServer> {
+    if (!existsSync(parleyBin)) {
+      throw new Error(`parley binary not found at ${parleyBin} (set PARLEY_BIN or build the release preset)`);
+    }
+    const tmpRoot = path.join(os.tmpdir(), 'parley-e2e');
+    mkdirSync(tmpRoot, { recursive: true });
+    const tmpDir = mkdtempSync(path.join(tmpRoot, 'srv-'));
+    const srv = new ParleyServer(await freePort(), tmpDir, options);
+    await srv.launch();
+    return srv;
+  }
+
+  get httpBase(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+  get wsUrl(): string {
+    return `ws://127.0.0.1:${this.port}/ws/websocket`;
+  }
+  get sockjsUrl(): string {
+    return `http://127.0.0.1:${this.port}/ws`;
+  }
+
+  /** An HTTP client, anonymous or with a bearer token. */
+  api(token?: string): Api {
+    return new Api(this.httpBase, token);
+  }
+
+  private async launch(): Promise<void> {
+    this.starts++;
+    this.exitInfo = undefined;
+    this.expectingExit = false;
+    this.log = createWriteStream(this.logPath, { flags: 'a' });
+    this.log.write(`\n===== start #${this.starts} on port ${this.port} at ${new Date().toISOString()} =====\n`);
+    const proc = spawn(
+      parleyBin,
+      ['serve', '--listen', `127.0.0.1:${this.port}`, '--data-dir', this.dataDir, ...(this.options.args ?? [])],
+      {
+        env: { ...process.env, PARLEY_AUTH_ARGON2: 'min', ...this.options.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    this.proc = proc;
+    proc.stdout!.pipe(this.log, { end: false });
+    proc.stderr!.pipe(this.log, { end: false });
+    this.exited = new Promise<ExitInfo>((resolve) => {
+      proc.on('exit', (code, signal) => {
+        this.exitInfo = { code, signal };
+        if (!this.expectingExit) {
+          process.stderr.write(
+            `\n[harness] parley exited unexpectedly (code ${code}, signal ${signal}); log tail:\n${this.logTail()}\n`,
+          );
+        }
+        resolve({ code, signal });
+      });
+      proc.on('error', (err) => {
+        this.exitInfo = { code: -1, signal: null };
+        this.log?.write(`[harness] spawn error: ${err.message}\n`);
+        resolve({ code: -1, signal: null });
+      });
+    });
+    try {
+      await pollUntil(
+        '/readyz to answer 200',
+        async () => {
+          if (this.exitInfo) throw new Error(`server exited with ${JSON.stringify(this.exitInfo)}`);
+          const r = await fetch(`${this.httpBase}/readyz`, { signal: AbortSignal.timeout(1000) });
+          await r.arrayBuffer();
+          return r.status === 200;
+        },
+        START_DEADLINE_MS,
+      );
+    } catch (e) {
+      await this.kill().catch(() => undefined);
+      throw new Error(`parley did not become ready: ${(e as Error).message}\n--- log tail (${this.logPath}) ---\n${this.logTail()}`);
+    }
+  }
+
+  /** True while the process we started is still running. */
+  get running(): boolean {
+    return this.proc !== undefined && this.exitInfo === undefined;
+  }
+
+  logTail(lines = 40): string {
+    try {
+      const all = readFileSync(this.logPath, 'utf8').split('\n');
+      return all.slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+
+  private async closeClients(): Promise<void> {
+    const all = [...this.clients];
+    this.clients.clear();
+    await Promise.all(all.map((c) => Promise.resolve(c.close()).catch(() => undefined)));
+  }
+
+  /** SIGTERM, wait for exit (SIGKILL after a deadline). Throws if the server had died on its own. */
+  async stop(): Promise<ExitInfo> {
+    await this.closeClients();
+    const died = this.exitInfo && !this.expectingExit ? this.exitInfo : undefined;
+    const info = await this.signalAndWait('SIGTERM');
+    this.log?.end();
+    if (died) {
+      throw new Error(`parley had exited unexpectedly during the tests: ${JSON.stringify(died)}\n${this.logTail()}`);
+    }
+    return info;
+  }
+
+  /** SIGKILL (crash simulation); waits for the process to be gone. */
+  async kill(): Promise<ExitInfo> {
+    return this.signalAndWait('SIGKILL');
+  }
+
+  /** Starts a new process on the same port and data directory. */
+  async restart(): Promise<void> {
+    if (this.running) await this.stop();
+    await this.launch();
+  }
+
+  private async signalAndWait(sig: NodeJS.Signals): Promise<ExitInfo> {
+    this.expectingExit = true;
+    if (!this.proc || !this.exited) return { code: null, signal: null };
+    if (this.exitInfo) return this.exitInfo;
+    this.proc.kill(sig);
+    try {
+      return await withTimeout(this.exited, STOP_DEADLINE_MS, `parley to exit after ${sig}`);
+    } catch {
+      process.stderr.write(`[harness] parley did not exit within ${STOP_DEADLINE_MS} ms of ${sig}; sending SIGKILL\n`);
+      this.proc.kill('SIGKILL');
+      return await this.exited;
+    }
+  }
+
+  /** Removes the temporary directory (kept when KEEP_E2E_TMP is set). */
+  cleanup(): void {
+    if (!process.env.KEEP_E2E_TMP) rmSyncSafe(this.tmpDir);
+  }
+}
+
+function rmSyncSafe(p: string): void {
+  try {
+    rmSync(p, { recursive: true, force: true });
+  } catch {
+    /* best effort */
+  }
+}
+
+/** Starts a server; pair with `stopServer` in an `after` hook. */
+export async function startServer(options: ServerOptions = {}): Promise<ParleyServer> {
+  return ParleyServer.start(options);
+}
+
+export async function stopServer(srv: ParleyServer | undefined): Promise<void> {
+  if (!srv) return;
+  try {
+    await srv.stop();
+  } finally {
+    srv.cleanup();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP
+
+export interface ApiResponse<T = any> {
+  status: number;
+  json: T;
+  text: string;
+  headers: Headers;
+}
+
+export interface RequestOptions {
+  /** JSON-serialised into the body. */
+  body?: unknown;
+  /** Sent as is (takes precedence over `body`). */
+  raw?: string | Uint8Array;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+export class Api {
+  constructor(
+    readonly base: string,
+    readonly token?: string,
+  ) {}
+
+  withToken(token: string | undefined): Api {
+    return new Api(this.base, token);
+  }
+
+  async request<T = any>(method: string, p: string, opts: RequestOptions = {}): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (this.token && !('authorization' in lower(headers))) headers['Authorization'] = `Bearer ${this.token}`;
+    let body: string | Uint8Array | undefined;
+    if (opts.raw !== undefined) {
+      body = opts.raw;
+      headers['Content-Type'] = opts.contentType ?? 'application/json';
+    } else if (opts.body !== undefined) {
+      body = JSON.stringify(opts.body);
+      headers['Content-Type'] = opts.contentType ?? 'application/json';
+    }
+    const r = await fetch(this.base + p, { method, headers, body, signal: AbortSignal.timeout(15_000) });
+    const text = await r.text();
+    let json: any;
+    try {
+      json = text.length ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: r.status, json, text, headers: r.headers };
+  }
+
+  get<T = any>(p: string, opts?: RequestOptions) {
+    return this.request<T>('GET', p, opts);
+  }
+  post<T = any>(p: string, body?: unknown, opts?: RequestOptions) {
+    return this.request<T>('POST', p, { ...opts, body });
+  }
+  put<T = any>(p: string, body?: unknown, opts?: RequestOptions) {
+    return this.request<T>('PUT', p, { ...opts, body });
+  }
+  patch<T = any>(p: string, body?: unknown, opts?: RequestOptions) {
+    return this.request<T>('PATCH', p, { ...opts, body });
+  }
+  delete<T = any>(p: string, opts?: RequestOptions) {
+    return this.request<T>('DELETE', p, opts);
+  }
+}
+
+function lower(h: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
+}
+
+/** Formats a response for assertion messages. */
+export function show(r: ApiResponse): string {
+  return `HTTP ${r.status} ${r.text.length > 600 ? r.text.slice(0, 600) + '…' : r.text}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Users
+
+export interface NewUser {
+  fullName: string;
+  username: string;
+  email: string;
+  password: string;
+  bio?: string;
+}
+
+export interface TestUser extends NewUser {
+  userId: string;
+  accessToken: string;
+  refreshToken: string;
+  /** An Api carrying this user's access token. */
+  api: Api;
+}
+
+export const GOOD_PASSWORD = 'Sup3r$ecret';
+
+export function newUserFields(overrides: Partial<NewUser> = {}): NewUser {
+  const username = overrides.username ?? uniqueName('u');
+  return {
+    fullName: `Test ${username}`,
+    username,
+    email: `${username}@example.com`,
+    password: GOOD_PASSWORD,
+    ...overrides,
+  };
+}
+
+/** Registers a user (201 expected) and reads its id from GET /users/me. */
+export async function register(api: Api, fields: Partial<NewUser> = {}): Promise<TestUser> {
+  const f = newUserFields(fields);
+  const r = await api.withToken(undefined).post('/auth/register', f);
+  if (r.status !== 201 || !r.json?.accessToken || !r.json?.refreshToken) {
+    throw new Error(`register ${f.username} failed: ${show(r)}`);
+  }
+  const authed = api.withToken(r.json.accessToken);
+  const me = await authed.get('/users/me');
+  if (me.status !== 200 || !me.json?.userId) throw new Error(`GET /users/me failed: ${show(me)}`);
+  return { ...f, userId: me.json.userId, accessToken: r.json.accessToken, refreshToken: r.json.refreshToken, api: authed };
+}
+
+export async function registerMany(api: Api, n: number): Promise<TestUser[]> {
+  return Promise.all(Array.from({ length: n }, () => register(api)));
+}
+
+export type RoomType = 'PUBLIC' | 'PRIVATE' | 'DIRECT_MESSAGE';
+
+/** Creates a room as `owner` with the given members; asserts 201/200 and returns the room JSON. */
+export async function createRoom(
+  owner: TestUser,
+  members: TestUser[],
+  type: RoomType = 'PRIVATE',
+  extra: Record<string, unknown> = {},
+): Promise<any> {
+  const r = await owner.api.post('/chat/rooms', {
+    type,
+    name: type === 'DIRECT_MESSAGE' ? 'DM' : `room ${uniqueName('r')}`,
+    description: 'e2e room',
+    memberIds: members.map((m) => m.userId),
+    ...extra,
+  });
+  if (r.status !== 201 && r.status !== 200) throw new Error(`create room failed: ${show(r)}`);
+  return r.json;
+}
+
+/** Posts a message over REST (the same pipeline as STOMP). Retries on 429 after Retry-After. */
+export async function postMessage(user: TestUser, chatId: number, content: string, extra: Record<string, unknown> = {}): Promise<any> {
+  for (let attempt = 0; ; attempt++) {
+    const r = await user.api.post(`/chat/rooms/${chatId}/messages`, { content, ...extra });
+    if (r.status === 201) return r.json;
+    if (r.status === 429 && attempt < 50) {
+      const ra = Number(r.headers.get('retry-after') ?? '0');
+      await new Promise((res) => setTimeout(res, Math.max(50, Math.min(ra * 1000, 1000))));
+      continue;
+    }
+    throw new Error(`POST message failed: ${show(r)}`);
+  }
+}
