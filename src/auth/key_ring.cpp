@@ -71,7 +71,8 @@ std::vector<fs::path> pem_files(const fs::path& dir) {
   std::vector<fs::path> files;
   if (!fs::exists(dir)) return files;
   for (const auto& entry : fs::directory_iterator(dir))
-    if (entry.is_regular_file() && entry.path().extension() == ".pem") files.push_back(entry.path());
+    if (entry.is_regular_file() && entry.path().extension() == ".pem")
+      files.push_back(entry.path());
   std::sort(files.begin(), files.end(),
             [](const fs::path& a, const fs::path& b) { return a.filename() < b.filename(); });
   return files;
@@ -103,41 +104,58 @@ pkey_ptr read_key(const fs::path& file) {
   return pkey;
 }
 
+// Reads errno before building the message, which may allocate and so disturb it.
+[[noreturn]] void throw_errno(const char* operation, const fs::path& file) {
+  int err = errno;
+  throw std::system_error(err, std::generic_category(), operation + (" " + file.string()));
+}
+
 void write_all(int fd, const char* data, std::size_t n, const fs::path& file) {
   while (n > 0) {
     ssize_t w = ::write(fd, data, n);
     if (w < 0 && errno == EINTR) continue;
-    if (w < 0) throw std::system_error(errno, std::generic_category(), "write " + file.string());
+    if (w < 0) throw_errno("write", file);
     data += w;
     n -= static_cast<std::size_t>(w);
   }
 }
 
+// Owns a POSIX file descriptor: the unique_ptr idiom used for OpenSSL handles does not fit an int.
+class unique_fd {
+ public:
+  explicit unique_fd(int fd) : fd_(fd) {}
+  unique_fd(const unique_fd&) = delete;
+  unique_fd& operator=(const unique_fd&) = delete;
+  ~unique_fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
 // Writes `bytes` to `file` with mode 0600 from the first byte (never world-readable, whatever the
 // umask), durably, and atomically: a temporary file, fsync, rename, fsync of the directory.
 void write_private_file(const fs::path& file, const char* bytes, std::size_t n) {
   fs::path tmp = file;
-  tmp += ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) throw std::system_error(errno, std::generic_category(), "create " + tmp.string());
-  try {
-    if (::fchmod(fd, 0600) != 0)
-      throw std::system_error(errno, std::generic_category(), "chmod " + tmp.string());
-    write_all(fd, bytes, n, tmp);
-    if (::fsync(fd) != 0)
-      throw std::system_error(errno, std::generic_category(), "fsync " + tmp.string());
-  } catch (...) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
+  tmp += ".tmp";  // not *.pem, so a crash before the rename leaves nothing that would be loaded
+  {
+    unique_fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (fd.get() < 0) throw_errno("create", tmp);
+    try {
+      if (::fchmod(fd.get(), 0600) != 0) throw_errno("chmod", tmp);
+      write_all(fd.get(), bytes, n, tmp);
+      if (::fsync(fd.get()) != 0) throw_errno("fsync", tmp);
+    } catch (...) {
+      ::unlink(tmp.c_str());
+      throw;
+    }
   }
-  ::close(fd);
   fs::rename(tmp, file);
-  int dir_fd = ::open(file.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);
-    ::close(dir_fd);
-  }
+  // Makes the rename itself durable. Best effort: the key is already complete on disk.
+  unique_fd dir(::open(file.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() >= 0) ::fsync(dir.get());
 }
 
 struct key {

@@ -44,7 +44,8 @@ std::string password_hasher::hash(std::string_view password) const {
 bool password_hasher::verify(std::string_view password, std::string_view stored) const {
   if (!plausible_hash(stored)) return false;
   std::string terminated(stored);
-  return crypto_pwhash_argon2id_str_verify(terminated.c_str(), password.data(), password.size()) == 0;
+  return crypto_pwhash_argon2id_str_verify(terminated.c_str(), password.data(),
+                                           password.size()) == 0;
 }
 
 bool password_hasher::needs_rehash(std::string_view stored) const {

@@ -7,7 +7,9 @@ namespace {
 bool is_ascii_lower(char32_t c) { return c >= 'a' && c <= 'z'; }
 bool is_ascii_upper(char32_t c) { return c >= 'A' && c <= 'Z'; }
 bool is_ascii_digit(char32_t c) { return c >= '0' && c <= '9'; }
-bool is_ascii_alnum(char32_t c) { return is_ascii_lower(c) || is_ascii_upper(c) || is_ascii_digit(c); }
+bool is_ascii_alnum(char32_t c) {
+  return is_ascii_lower(c) || is_ascii_upper(c) || is_ascii_digit(c);
+}
 
 // Unicode's White_Space property: a password or name should not hide a no-break or ideographic
 // space any more than an ASCII one.
@@ -136,7 +138,8 @@ std::optional<std::string> validate_full_name(std::string_view full_name) {
     control |= is_control(c);
   });
   if (!ok) return "Full name must be valid UTF-8";
-  if (n < min_full_name_chars || n > max_full_name_chars) return "Full name must be 2-100 characters";
+  if (n < min_full_name_chars || n > max_full_name_chars)
+    return "Full name must be 2-100 characters";
   if (blank) return "Full name must not be blank";
   if (control) return "Full name must not contain control characters";
   return std::nullopt;

@@ -14,10 +14,10 @@ namespace parley::auth {
 
 // Bounds of each rule, with their reason.
 inline constexpr std::size_t min_password_chars = 8;
-inline constexpr std::size_t max_password_chars = 64;   // the original's limit (API compatibility)
+inline constexpr std::size_t max_password_chars = 64;  // the original's limit (API compatibility)
 inline constexpr std::size_t min_username_chars = 3;
 inline constexpr std::size_t max_username_chars = 32;
-inline constexpr std::size_t max_email_chars = 254;     // RFC 5321 path limit (ext: the original had none)
+inline constexpr std::size_t max_email_chars = 254;  // RFC 5321 path limit (ext: original had none)
 inline constexpr std::size_t min_full_name_chars = 2;
 inline constexpr std::size_t max_full_name_chars = 100;
 inline constexpr std::size_t max_bio_chars = 255;

@@ -27,6 +27,8 @@ struct store_adapter {
   std::function<store_factory()> fresh_storage;
 };
 
+inline void PrintTo(const store_adapter& a, std::ostream* os) { *os << a.name; }
+
 inline std::string adapter_name(const ::testing::TestParamInfo<store_adapter>& info) {
   return info.param.name;
 }
@@ -50,9 +52,6 @@ class store_contract : public ::testing::TestWithParam<store_adapter> {
   void SetUp() override {
     open_ = GetParam().fresh_storage();
     db_ = open_(clock_);
-  }
-  void TearDown() override {
-    if (db_) db_->close();
   }
 
   store& db() { return *db_; }

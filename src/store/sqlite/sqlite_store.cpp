@@ -3,6 +3,7 @@
 #include "store/sqlite/db.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <future>
@@ -179,6 +180,10 @@ class sqlite_store::read_lease {
   read_lease(read_lease&&) = default;
   ~read_lease() {
     if (!conn_) return;
+    // A statement left mid-result keeps its read transaction, and so an old snapshot, open: reset
+    // them all so the next lease sees every commit made since.
+    for (sqlite3_stmt* s = nullptr; (s = sqlite3_next_stmt(conn_->raw(), s)) != nullptr;)
+      sqlite3_reset(s);
     std::lock_guard lock(store_.pool_mutex_);
     store_.idle_readers_.push_back(std::move(conn_));
   }
@@ -262,20 +267,21 @@ void sqlite_store::writer_loop() {
         queue_.pop_front();
       }
     }
-    std::vector<std::size_t> ok;  // indexes of jobs whose changes are in this transaction
+    std::vector<bool> told(batch.size(), false);  // jobs already given their outcome
     try {
       db.exec("BEGIN IMMEDIATE");
       for (std::size_t i = 0; i < batch.size(); ++i) {
         db.exec("SAVEPOINT job");
         try {
-          committed.push_back(batch[i].run(db));
-          db.exec("RELEASE job");
-          ok.push_back(i);
+          auto k = batch[i].run(db);
+          db.exec("RELEASE job");  // may throw: keep k only once the job's changes are in
+          committed.push_back(std::move(k));
         } catch (const std::exception& e) {
           spdlog::error("sqlite: write job failed: {}", e.what());
           db.exec("ROLLBACK TO job");
           db.exec("RELEASE job");
           batch[i].fail(problem::internal());
+          told[i] = true;
         }
       }
       db.exec("COMMIT");
@@ -285,7 +291,10 @@ void sqlite_store::writer_loop() {
         db.exec("ROLLBACK");
       } catch (const std::exception&) {
       }
-      for (auto i : ok) batch[i].fail(problem::internal("Storage unavailable"));
+      // Every job not yet told fails, including those the batch never reached (BEGIN failed, or
+      // a SAVEPOINT did): otherwise their callers would wait forever.
+      for (std::size_t i = 0; i < batch.size(); ++i)
+        if (!told[i]) batch[i].fail(problem::internal("Storage unavailable"));
       committed.clear();
       batch.clear();
       continue;

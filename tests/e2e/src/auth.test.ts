@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { GOOD_PASSWORD, newUserFields, register, show, startServer, stopServer, type Api, type ParleyServer } from './harness.ts';
+import { forgeFrom } from './forge.ts';
 import { RawStomp } from './stomp.ts';
 import { ISO_UTC_RE, rand, uniqueName, UUID_RE } from './util.ts';
 
@@ -270,6 +271,18 @@ describe('refresh tokens are not access tokens', () => {
     const ok = await RawStomp.connect(srv, u.accessToken);
     assert.equal(ok.frame.command, 'CONNECTED', JSON.stringify(ok.frame));
     await ok.raw.close();
+  });
+});
+
+describe('forged access tokens', () => {
+  test('another key under the real kid, alg none, HS256 with the public key, a bad signature and an edited payload are all 401', async () => {
+    const victim = await register(anon);
+    const attacker = await register(anon);
+    const forged = await forgeFrom(attacker.accessToken, `${srv.httpBase}/auth/.well-known/jwks.json`, victim.userId);
+    for (const [what, tok] of Object.entries(forged)) {
+      const r = await anon.withToken(tok).get('/users/me');
+      assert.equal(r.status, 401, `${what}: ${show(r)}`);
+    }
   });
 });
 

@@ -29,6 +29,10 @@ std::vector<fs::path> pem_files_in(const fs::path& dir) {
   return out;
 }
 
+std::string access_token(const jwt_service& jwt) {
+  return jwt.issue(jwt.new_claims("u-1", "alice", token_use::access));
+}
+
 TEST(key_ring, creates_one_private_key_file_with_mode_0600_on_first_start) {
   temp_dir tmp;
   fs::path dir = tmp.path() / "keys";
@@ -54,8 +58,7 @@ TEST(key_ring, reload_from_dir_yields_same_kid_and_verifies_old_tokens) {
   {
     key_ring first = key_ring::load_or_create(tmp.path());
     kid = first.signing_kid();
-    token = jwt_service(first, clock).issue(
-        jwt_service(first, clock).new_claims("u-1", "alice", token_use::access));
+    token = access_token(jwt_service(first, clock));
   }
   key_ring again = key_ring::load_or_create(tmp.path());
   EXPECT_EQ(again.signing_kid(), kid);
@@ -68,7 +71,7 @@ TEST(key_ring, rotation_signs_with_new_key_and_still_verifies_old_tokens) {
   manual_clock clock;
   key_ring before = key_ring::load_or_create(tmp.path());
   jwt_service old_service(before, clock);
-  std::string old_token = old_service.issue(old_service.new_claims("u-1", "alice", token_use::access));
+  std::string old_token = access_token(old_service);
 
   std::string new_kid = key_ring::create_key(tmp.path());
   key_ring after = key_ring::load_or_create(tmp.path());
@@ -78,7 +81,7 @@ TEST(key_ring, rotation_signs_with_new_key_and_still_verifies_old_tokens) {
 
   jwt_service new_service(after, clock);
   EXPECT_TRUE(new_service.verify(old_token, token_use::access));
-  std::string new_token = new_service.issue(new_service.new_claims("u-1", "alice", token_use::access));
+  std::string new_token = access_token(new_service);
   auto header = json::parse(*base64url_decode(new_token.substr(0, new_token.find('.'))));
   EXPECT_EQ(header.at("kid").as_string(), new_kid);
   // A node still on the old ring does not know the new key.
@@ -117,7 +120,8 @@ TEST(key_ring, refuses_files_that_are_not_rsa_private_keys) {
   temp_dir ec_dir;
   std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> ec(EVP_EC_gen("P-256"), EVP_PKEY_free);
   ASSERT_TRUE(ec);
-  std::unique_ptr<FILE, decltype(&fclose)> f(fopen((ec_dir.path() / "ec.pem").c_str(), "w"), fclose);
+  std::unique_ptr<FILE, decltype(&fclose)> f(fopen((ec_dir.path() / "ec.pem").c_str(), "w"),
+                                             fclose);
   ASSERT_TRUE(PEM_write_PKCS8PrivateKey(f.get(), ec.get(), nullptr, nullptr, 0, nullptr, nullptr));
   f.reset();
   EXPECT_THROW(key_ring::load_or_create(ec_dir.path()), std::runtime_error);
@@ -146,12 +150,14 @@ jwk_public_key public_key_from_jwk(const json::object& jwk) {
   jwk_public_key out;
   out.n = *base64url_decode(jwk.at("n").as_string());
   out.e = *base64url_decode(jwk.at("e").as_string());
-  std::unique_ptr<BIGNUM, decltype(&BN_free)> n(
-      BN_bin2bn(reinterpret_cast<const unsigned char*>(out.n.data()), static_cast<int>(out.n.size()), nullptr),
-      BN_free);
-  std::unique_ptr<BIGNUM, decltype(&BN_free)> e(
-      BN_bin2bn(reinterpret_cast<const unsigned char*>(out.e.data()), static_cast<int>(out.e.size()), nullptr),
-      BN_free);
+  auto bn = [](const std::string& bytes) {
+    return std::unique_ptr<BIGNUM, decltype(&BN_free)>(
+        BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()),
+                  static_cast<int>(bytes.size()), nullptr),
+        BN_free);
+  };
+  auto n = bn(out.n);
+  auto e = bn(out.e);
   std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> bld(OSSL_PARAM_BLD_new(),
                                                                        OSSL_PARAM_BLD_free);
   OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n.get());
@@ -198,8 +204,7 @@ TEST(key_ring, jwks_n_and_e_have_no_leading_zero_and_rebuild_a_key_that_verifies
   EXPECT_NE(static_cast<unsigned char>(pub.e[0]), 0);
   ASSERT_TRUE(pub.pkey);
 
-  jwt_service jwt(ring, clock);
-  std::string token = jwt.issue(jwt.new_claims("u-1", "alice", token_use::access));
+  std::string token = access_token(jwt_service(ring, clock));
   EXPECT_TRUE(rs256_verify(pub.pkey.get(), token));
   EXPECT_FALSE(rs256_verify(pub.pkey.get(), token.substr(0, token.find('.')) + ".e30" +
                                                 token.substr(token.rfind('.'))));
@@ -208,7 +213,8 @@ TEST(key_ring, jwks_n_and_e_have_no_leading_zero_and_rebuild_a_key_that_verifies
 TEST(key_ring, kid_is_the_rfc7638_thumbprint) {
   temp_dir tmp;
   key_ring ring = key_ring::load_or_create(tmp.path());
-  const auto& jwk = json::parse(ring.jwks_json()).at("keys").at(0).as_object();
+  json::value jwks = json::parse(ring.jwks_json());
+  const auto& jwk = jwks.at("keys").at(0).as_object();
   std::string canonical = json::serialize(json::object{
       {"e", jwk.at("e")}, {"kty", "RSA"}, {"n", jwk.at("n")}});
   // Boost.JSON keeps insertion order, which is the required lexicographic order here.

@@ -45,7 +45,8 @@ TEST(password_hasher, rejects_malformed_stored_hashes) {
   EXPECT_FALSE(hasher().verify("Correct-Horse-9", stored + std::string(1, '\0') + "x"));
   EXPECT_FALSE(hasher().verify("Correct-Horse-9", std::string(500, 'a')));
   // bcrypt, the original's algorithm, is not accepted.
-  EXPECT_FALSE(hasher().verify("password", "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"));
+  EXPECT_FALSE(hasher().verify(
+      "password", "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"));
 }
 
 TEST(password_hasher, asks_for_rehash_when_limits_change) {

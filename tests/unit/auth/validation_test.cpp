@@ -41,8 +41,9 @@ TEST(validate_password, rejects_just_outside_the_length_bounds) {
 }
 
 TEST(validate_password, counts_length_in_code_points) {
-  // 8 characters, 11 bytes: é is a symbol (not an ASCII letter or digit).
-  EXPECT_EQ(validate_password("Aa1\xc3\xa9\xc3\xa9\xc3\xa9x"), std::nullopt);
+  // 8 characters, 12 bytes: é is a symbol (not an ASCII letter or digit).
+  EXPECT_EQ(validate_password("Aa1" + repeat("\xc3\xa9", 4) + "x"), std::nullopt);
+  EXPECT_TRUE(validate_password("Aa1" + repeat("\xc3\xa9", 3) + "x"));
   // 64 characters but 124 bytes.
   EXPECT_EQ(validate_password("Aa1" + repeat("\xc3\xa9", 60) + "x"), std::nullopt);
   EXPECT_TRUE(validate_password("Aa1" + repeat("\xc3\xa9", 61) + "x"));

@@ -1,0 +1,160 @@
+#include "config/config.hpp"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <functional>
+
+namespace parley::config {
+
+namespace {
+
+template <class T>
+std::optional<T> number(const std::string& v) {
+  T out{};
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec != std::errc() || p != v.data() + v.size()) return std::nullopt;
+  return out;
+}
+
+std::optional<bool> boolean(const std::string& v) {
+  if (v == "true" || v == "1" || v == "yes") return true;
+  if (v == "false" || v == "0" || v == "no") return false;
+  return std::nullopt;
+}
+
+struct key {
+  const char* name;
+  std::function<bool(config&, const std::string&)> set;
+  std::function<std::string(const config&)> get;
+};
+
+#define PARLEY_NUM(name, field, T)                                                          \
+  key {                                                                                      \
+    name, [](config& c, const std::string& v) {                                              \
+      auto n = number<T>(v);                                                                 \
+      if (!n) return false;                                                                  \
+      c.field = *n;                                                                          \
+      return true;                                                                           \
+    },                                                                                       \
+        [](const config& c) { return std::to_string(c.field); }                              \
+  }
+#define PARLEY_DUR(name, field, T, U)                                                       \
+  key {                                                                                      \
+    name, [](config& c, const std::string& v) {                                              \
+      auto n = number<std::int64_t>(v);                                                      \
+      if (!n || *n < 0) return false;                                                        \
+      c.field = std::chrono::duration_cast<T>(U{*n});                                        \
+      return true;                                                                           \
+    },                                                                                       \
+        [](const config& c) { return std::to_string(std::chrono::duration_cast<U>(c.field).count()); } \
+  }
+#define PARLEY_STR(name, field, ...)                                                        \
+  key {                                                                                      \
+    name, [](config& c, const std::string& v) {                                              \
+      std::vector<std::string> allowed{__VA_ARGS__};                                         \
+      if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), v) == allowed.end()) \
+        return false;                                                                        \
+      c.field = v;                                                                           \
+      return true;                                                                           \
+    },                                                                                       \
+        [](const config& c) { return std::string(c.field); }                                 \
+  }
+
+const std::vector<key>& keys() {
+  static const std::vector<key> all = {
+      PARLEY_STR("server.listen", server.listen),
+      PARLEY_NUM("server.threads", server.threads, unsigned),
+      PARLEY_NUM("server.workers", server.workers, unsigned),
+      key{"server.data_dir", [](config& c, const std::string& v) { c.server.data_dir = v; return !v.empty(); },
+          [](const config& c) { return c.server.data_dir.string(); }},
+      key{"server.static_dir", [](config& c, const std::string& v) { c.server.static_dir = v; return true; },
+          [](const config& c) { return c.server.static_dir.string(); }},
+      PARLEY_NUM("server.max_body_bytes", server.max_body_bytes, std::size_t),
+      PARLEY_NUM("server.max_outbound_bytes", server.max_outbound_bytes, std::size_t),
+      key{"server.demo",
+          [](config& c, const std::string& v) {
+            auto b = boolean(v);
+            if (!b) return false;
+            c.server.demo = *b;
+            return true;
+          },
+          [](const config& c) { return std::string(c.server.demo ? "true" : "false"); }},
+      PARLEY_STR("auth.issuer", auth.issuer),
+      PARLEY_DUR("auth.access_ttl_seconds", auth.access_ttl, std::chrono::seconds, std::chrono::seconds),
+      PARLEY_DUR("auth.refresh_ttl_seconds", auth.refresh_ttl, std::chrono::seconds, std::chrono::seconds),
+      PARLEY_STR("auth.argon2", auth.argon2, "interactive", "moderate", "min"),
+      PARLEY_STR("storage.sync", storage.sync, "full", "normal"),
+      PARLEY_DUR("stomp.heart_beat_ms", stomp.heart_beat, std::chrono::milliseconds, std::chrono::milliseconds),
+      PARLEY_NUM("stomp.max_frame_bytes", stomp.max_frame_bytes, std::size_t),
+      PARLEY_NUM("stomp.send_rate_per_second", stomp.send_rate_per_second, double),
+      PARLEY_NUM("stomp.send_burst", stomp.send_burst, double),
+      PARLEY_STR("log.level", log.level, "trace", "debug", "info", "warn", "error", "off"),
+      PARLEY_STR("log.format", log.format, "json", "text"),
+  };
+  return all;
+}
+
+}  // namespace
+
+std::optional<std::string> set(config& c, const std::string& name, const std::string& value) {
+  for (auto& k : keys())
+    if (name == k.name) {
+      if (!k.set(c, value)) return "invalid value for " + name + ": '" + value + "'";
+      return std::nullopt;
+    }
+  return "unknown configuration key: " + name;
+}
+
+std::optional<std::string> load_file(config& c, const std::filesystem::path& file) {
+  toml::table root;
+  try {
+    root = toml::parse_file(file.string());
+  } catch (const toml::parse_error& e) {
+    return "cannot read " + file.string() + ": " + std::string(e.description());
+  }
+  for (auto& [section, node] : root) {
+    auto* table = node.as_table();
+    if (!table) return "unknown configuration key: " + std::string(section.str());
+    for (auto& [name, value] : *table) {
+      std::string text;
+      if (auto s = value.value<std::string>(); s && value.is_string()) text = *s;
+      else if (value.is_boolean()) text = *value.value<bool>() ? "true" : "false";
+      else if (value.is_integer()) text = std::to_string(*value.value<std::int64_t>());
+      else if (value.is_floating_point()) text = std::to_string(*value.value<double>());
+      else return "unsupported value type for " + std::string(section.str()) + "." + std::string(name.str());
+      if (auto err = set(c, std::string(section.str()) + "." + std::string(name.str()), text)) return err;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> load_env(config& c, char** env) {
+  static const std::vector<std::string> sections = {"SERVER", "AUTH", "STORAGE", "STOMP", "LOG"};
+  for (char** e = env; e && *e; ++e) {
+    std::string kv(*e);
+    if (!kv.starts_with("PARLEY_")) continue;
+    auto eq = kv.find('=');
+    if (eq == std::string::npos) continue;
+    std::string name = kv.substr(7, eq - 7), value = kv.substr(eq + 1);
+    auto us = name.find('_');
+    if (us == std::string::npos) continue;
+    std::string section = name.substr(0, us);
+    // Only PARLEY_<SECTION>_* belong to the server; other PARLEY_ variables (test harness paths)
+    // are not ours to judge.
+    if (std::find(sections.begin(), sections.end(), section) == sections.end()) continue;
+    std::string key = section + "." + name.substr(us + 1);
+    std::transform(key.begin(), key.end(), key.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    if (auto err = set(c, key, value)) return *err + " (from environment PARLEY_" + name + ")";
+  }
+  return std::nullopt;
+}
+
+std::vector<std::pair<std::string, std::string>> dump(const config& c) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (auto& k : keys()) out.emplace_back(k.name, k.get(c));
+  return out;
+}
+
+}  // namespace parley::config

@@ -1,0 +1,51 @@
+#include "realtime/hub.hpp"
+
+#include <algorithm>
+
+namespace parley::realtime {
+
+void hub::subscribe(const std::string& destination, subscriber* s, std::string subscription_id,
+                    std::shared_ptr<const std::string> prefix) {
+  subs_[destination].push_back(entry{s, std::move(subscription_id), std::move(prefix)});
+}
+
+void hub::unsubscribe(const std::string& destination, subscriber* s,
+                      const std::string& subscription_id) {
+  auto it = subs_.find(destination);
+  if (it == subs_.end()) return;
+  auto& v = it->second;
+  auto e = std::find_if(v.begin(), v.end(),
+                        [&](const entry& x) { return x.sub == s && x.id == subscription_id; });
+  if (e != v.end()) {
+    *e = std::move(v.back());  // order among subscribers does not matter; per-subscriber order does
+    v.pop_back();
+  }
+  if (v.empty()) subs_.erase(it);
+}
+
+void hub::deliver(const std::string& destination, const std::shared_ptr<const std::string>& body) {
+  auto it = subs_.find(destination);
+  if (it == subs_.end()) return;
+  // A delivery may close a slow session, which unsubscribes it from this very vector: iterate
+  // over a snapshot of the subscriber list's size and re-check bounds.
+  auto& v = it->second;
+  for (std::size_t i = 0; i < v.size(); ++i) v[i].sub->deliver(outbound{v[i].prefix, body});
+}
+
+void hub::revoke(const std::string& room_destination, const std::string& user_id) {
+  for (auto suffix : {"", "/typing", "/receipts"}) {
+    auto it = subs_.find(room_destination + suffix);
+    if (it == subs_.end()) continue;
+    std::vector<entry> dropped;
+    auto& v = it->second;
+    auto keep = std::partition(v.begin(), v.end(), [&](const entry& e) {
+      return !user_id.empty() && e.sub->user_id() != user_id;
+    });
+    dropped.assign(std::make_move_iterator(keep), std::make_move_iterator(v.end()));
+    v.erase(keep, v.end());
+    if (v.empty()) subs_.erase(it);
+    for (auto& e : dropped) e.sub->revoked(e.id);
+  }
+}
+
+}  // namespace parley::realtime

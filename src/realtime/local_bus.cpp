@@ -1,0 +1,28 @@
+#include "realtime/local_bus.hpp"
+
+#include "chat/ports.hpp"
+#include "stomp/serializer.hpp"
+
+#include <boost/asio/post.hpp>
+
+namespace parley::realtime {
+
+void local_bus::publish(std::string destination, std::string payload, std::string message_id) {
+  if (message_id.empty()) message_id = "e-" + std::to_string(next_id_.fetch_add(1) + 1);
+  // Private queues are keyed per user internally; the client sees the name it subscribed to.
+  std::string_view shown = destination;
+  if (destination.starts_with("/user/")) shown = "/user/queue/events";
+  auto body = std::make_shared<const std::string>(
+      stomp::message_body(shown, message_id, "application/json", payload));
+  auto dest = std::make_shared<const std::string>(std::move(destination));
+  for (unsigned i = 0; i < shards_.size(); ++i)
+    boost::asio::post(shards_.at(i), [h = hubs_[i], dest, body] { h->deliver(*dest, body); });
+}
+
+void local_bus::revoke(std::int64_t chat_id, std::string user_id) {
+  auto room = chat::destinations::room(chat_id);
+  for (unsigned i = 0; i < shards_.size(); ++i)
+    boost::asio::post(shards_.at(i), [h = hubs_[i], room, user_id] { h->revoke(room, user_id); });
+}
+
+}  // namespace parley::realtime

@@ -1,0 +1,28 @@
+#pragma once
+// The all-in-one fan-out adapter (chat::fanout): serializes each publication once into the shared
+// part of a STOMP MESSAGE frame and posts it to every shard's hub. Posting preserves order per
+// shard, so publications from one thread reach each subscriber in publish order.
+#include "chat/ports.hpp"
+#include "realtime/hub.hpp"
+#include "realtime/shards.hpp"
+
+#include <atomic>
+#include <vector>
+
+namespace parley::realtime {
+
+class local_bus final : public chat::fanout {
+ public:
+  // `hubs[i]` belongs to `shards.at(i)`.
+  local_bus(shards& s, std::vector<hub*> hubs) : shards_(s), hubs_(std::move(hubs)) {}
+
+  void publish(std::string destination, std::string payload, std::string message_id) override;
+  void revoke(std::int64_t chat_id, std::string user_id) override;
+
+ private:
+  shards& shards_;
+  std::vector<hub*> hubs_;
+  std::atomic<std::uint64_t> next_id_{0};
+};
+
+}  // namespace parley::realtime

@@ -1,0 +1,310 @@
+#include "realtime/stomp_session.hpp"
+
+#include "stomp/serializer.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+namespace parley::realtime {
+
+namespace asio = boost::asio;
+using clock = std::chrono::steady_clock;
+namespace json = boost::json;
+
+namespace {
+constexpr std::string_view server_name = "parley/0.1";
+constexpr std::string_view errors_destination = "/user/queue/errors";
+
+std::optional<std::string> header(const stomp::frame& f, std::string_view name) {
+  auto v = f.header(name);
+  if (!v) return std::nullopt;
+  return std::string(*v);
+}
+}  // namespace
+
+stomp_session::stomp_session(std::shared_ptr<connection> conn, hub& local_hub,
+                             session_context& ctx)
+    : conn_(std::move(conn)),
+      hub_(local_hub),
+      ctx_(ctx),
+      parser_(ctx.options.frame_limits),
+      timer_(conn_->executor()),
+      last_in_(clock::now()),
+      last_out_(clock::now()),
+      tokens_(ctx.options.send_burst),
+      tokens_at_(clock::now()) {}
+
+void stomp_session::start() { arm_timer(); }
+
+template <class Then>
+auto stomp_session::on_shard(Then then) {
+  return [self = shared_from_this(), then = std::move(then)](auto result) mutable {
+    asio::post(self->conn_->executor(),
+               [self, then = std::move(then), result = std::move(result)]() mutable {
+                 if (!self->closed_) then(std::move(result));
+               });
+  };
+}
+
+template <class Work, class Then>
+void stomp_session::off_thread(Work work, Then then) {
+  auto back = on_shard(std::move(then));
+  asio::post(ctx_.workers, [work = std::move(work), back = std::move(back)]() mutable {
+    back(work());
+  });
+}
+
+void stomp_session::on_data(std::string_view bytes) {
+  if (closed_) return;
+  last_in_ = clock::now();
+  parser_.feed(bytes);
+  while (!closed_) {
+    auto ev = parser_.next();
+    if (!ev) break;
+    if (auto* f = std::get_if<stomp::frame>(&*ev)) {
+      on_frame(*f);
+    } else if (auto* e = std::get_if<stomp::protocol_error>(&*ev)) {
+      fail(stomp::code(e->code), e->message);
+    }  // heart-beat: last_in_ already refreshed
+  }
+}
+
+void stomp_session::on_frame(stomp::frame& f) {
+  const auto& cmd = f.command;
+  if (!connected_) {
+    if (cmd == "CONNECT" || cmd == "STOMP") return on_connect(f);
+    return fail("NOT_CONNECTED", "The first frame must be CONNECT");
+  }
+  if (cmd == "SEND") return on_send(f);
+  if (cmd == "SUBSCRIBE") return on_subscribe(f);
+  if (cmd == "UNSUBSCRIBE") return on_unsubscribe(f);
+  if (cmd == "DISCONNECT") {
+    send_receipt(header(f, "receipt"));
+    closed_ = true;
+    conn_->close();
+    return;
+  }
+  if (cmd == "ACK" || cmd == "NACK") return send_receipt(header(f, "receipt"));  // ack:auto only
+  if (cmd == "CONNECT" || cmd == "STOMP") return fail("ALREADY_CONNECTED", "Already connected");
+  // BEGIN/COMMIT/ABORT: transactions are not offered (docs/protocol.md).
+  fail("UNSUPPORTED_COMMAND", "Unsupported command: " + cmd, f.header("receipt"));
+}
+
+void stomp_session::on_connect(const stomp::frame& f) {
+  auto v = stomp::negotiate_version(f.header("accept-version"));
+  if (!v) return fail(stomp::code(v.error().code), v.error().message);
+  version_ = *v;
+  parser_.set_version(version_);
+  stomp::heart_beat_offer client{};
+  if (auto hb = f.header("heart-beat")) {
+    auto parsed = stomp::parse_heart_beat(*hb);
+    if (!parsed) return fail(stomp::code(parsed.error().code), parsed.error().message);
+    client = *parsed;
+  }
+  std::optional<std::string_view> auth = f.header("Authorization");
+  if (!auth) auth = f.header("authorization");
+  if (!auth) auth = f.header("passcode");  // clients that can only set login/passcode
+  if (!auth) return fail("UNAUTHORIZED", "Missing access token (Authorization: Bearer <token>)");
+  auto who = ctx_.chat.authenticate(*auth);
+  if (!who) return fail("UNAUTHORIZED", who.error().message);
+  who_ = std::move(*who);
+  connected_ = true;
+  stomp::heart_beat_offer server{ctx_.options.heart_beat_send, ctx_.options.heart_beat_expect};
+  beats_ = stomp::negotiate(client, server);
+  send_frame(stomp::connected(version_, server, server_name));
+  arm_timer();
+  auto self = shared_from_this();
+  asio::post(ctx_.workers, [self] {
+    try {
+      self->ctx_.chat.session_opened(self->who_);
+    } catch (const std::exception& e) {
+      spdlog::error("presence update failed: {}", e.what());
+    }
+  });
+}
+
+void stomp_session::on_subscribe(const stomp::frame& f) {
+  auto dest = header(f, "destination");
+  auto id = header(f, "id");
+  auto receipt = header(f, "receipt");
+  if (!id && version_ == stomp::version::v1_0 && dest) id = dest;  // 1.0 made `id` optional
+  if (!dest || !id) return fail("MALFORMED_FRAME", "SUBSCRIBE needs destination and id", receipt);
+  if (subs_.count(*id)) return fail("DUPLICATE_SUBSCRIPTION", "Subscription id already in use", receipt);
+  if (subs_.size() >= ctx_.options.max_subscriptions)
+    return fail("TOO_MANY_SUBSCRIPTIONS", "Too many subscriptions for one session", receipt);
+  if (*dest == errors_destination) {
+    subs_[*id] = sub{};
+    errors_sub_ = *id;
+    errors_prefix_ = std::make_shared<const std::string>(stomp::message_prefix(*id, version_));
+    return send_receipt(receipt);
+  }
+  subs_[*id] = sub{};  // reserve the id while authorization is in flight
+  off_thread([this, dest = *dest] { return ctx_.chat.authorize_subscription(who_, dest); },
+             [this, id = *id, receipt](core::outcome<std::string> key) {
+               auto it = subs_.find(id);
+               if (it == subs_.end()) return;  // unsubscribed meanwhile
+               if (!key) {
+                 subs_.erase(it);
+                 return fail(key.error().code.empty() ? "FORBIDDEN" : key.error().code,
+                             key.error().message, receipt);
+               }
+               it->second.hub_key = *key;
+               hub_.subscribe(*key, this, id,
+                              std::make_shared<const std::string>(stomp::message_prefix(id, version_)));
+               send_receipt(receipt);
+             });
+}
+
+void stomp_session::on_unsubscribe(const stomp::frame& f) {
+  auto id = header(f, "id");
+  if (!id) return fail("MALFORMED_FRAME", "UNSUBSCRIBE needs id", f.header("receipt"));
+  auto it = subs_.find(*id);
+  if (it != subs_.end()) {
+    if (!it->second.hub_key.empty()) hub_.unsubscribe(it->second.hub_key, this, *id);
+    if (errors_sub_ == *id) errors_sub_.reset();
+    subs_.erase(it);
+  }
+  send_receipt(header(f, "receipt"));
+}
+
+void stomp_session::on_send(stomp::frame& f) {
+  auto dest = header(f, "destination");
+  auto receipt = header(f, "receipt");
+  if (!dest) return fail("MALFORMED_FRAME", "SEND needs a destination", receipt);
+  auto reply = [this, dest = *dest, receipt](core::outcome<std::string> r) {
+    if (!r) return send_app_error(r.error(), dest, receipt);
+    send_receipt(receipt, *r);
+  };
+  if (*dest == "/app/chat.sendMessage") {
+    if (!take_send_token()) return send_app_error(core::problem::rate_limited("Sending too fast"), *dest, receipt);
+    return ctx_.chat.on_send(who_, f.body, on_shard(std::move(reply)));
+  }
+  if (*dest == "/app/chat.read") return ctx_.chat.on_read(who_, f.body, on_shard(std::move(reply)));
+  if (*dest == "/app/chat.typing") {
+    if (!take_send_token()) return send_app_error(core::problem::rate_limited("Sending too fast"), *dest, receipt);
+    return off_thread([this, body = std::move(f.body)] { return ctx_.chat.on_typing(who_, body); },
+                      std::move(reply));
+  }
+  if (*dest == "/app/heartbeat") return send_receipt(receipt);  // presence lives with the session
+  send_app_error(core::problem::not_found("Unknown destination: " + *dest, "UNKNOWN_DESTINATION"),
+                 *dest, receipt);
+}
+
+bool stomp_session::take_send_token() {
+  auto now = clock::now();
+  std::chrono::duration<double> dt = now - tokens_at_;
+  tokens_at_ = now;
+  tokens_ = std::min(ctx_.options.send_burst, tokens_ + dt.count() * ctx_.options.send_rate_per_second);
+  if (tokens_ < 1) return false;
+  tokens_ -= 1;
+  return true;
+}
+
+void stomp_session::send_frame(std::string frame) {
+  if (closed_) return;
+  last_out_ = clock::now();
+  if (!conn_->send(make_outbound(std::move(frame))))
+    fail("SLOW_CONSUMER", "Outbound queue full: the client is not reading fast enough");
+}
+
+void stomp_session::send_receipt(const std::optional<std::string>& receipt, std::string_view message_id) {
+  if (!receipt) return;
+  if (message_id.empty()) return send_frame(stomp::receipt(*receipt));
+  send_frame(stomp::receipt(*receipt, {{"message-id", message_id}}));
+}
+
+void stomp_session::send_app_error(const core::problem& p, std::string_view destination,
+                                   const std::optional<std::string>& receipt) {
+  if (!errors_sub_) return;  // the client did not ask for errors: nothing to deliver them on
+  json::object e{{"code", p.code.empty() ? "INVALID_BODY" : p.code},
+                 {"message", p.message},
+                 {"destination", destination},
+                 {"receiptId", receipt ? json::value(*receipt) : json::value(nullptr)}};
+  if (!p.errors.empty()) {
+    json::object fields;
+    for (auto& [k, v] : p.errors) fields[k] = v;
+    e["errors"] = std::move(fields);
+  }
+  auto body = std::make_shared<const std::string>(stomp::message_body(
+      errors_destination, "err-" + std::to_string(++error_seq_), "application/json", json::serialize(e)));
+  deliver(outbound{errors_prefix_, body});
+}
+
+void stomp_session::fail(std::string_view code, std::string_view message,
+                         std::optional<std::string_view> receipt) {
+  if (closed_) return;
+  closed_ = true;
+  conn_->close(make_outbound(stomp::error(code, message, receipt)), code == "SLOW_CONSUMER");
+}
+
+void stomp_session::deliver(const outbound& frame) {
+  if (closed_) return;
+  last_out_ = clock::now();
+  if (conn_->send(frame)) return;
+  // Slow consumer: never grow memory without bound. Close from a fresh handler, because the hub
+  // is iterating its subscriber list right now.
+  asio::post(conn_->executor(), [self = shared_from_this()] {
+    self->fail("SLOW_CONSUMER", "Outbound queue full: the client is not reading fast enough");
+  });
+}
+
+void stomp_session::revoked(const std::string& subscription_id) { subs_.erase(subscription_id); }
+
+void stomp_session::arm_timer() {
+  using namespace std::chrono;
+  milliseconds tick = ctx_.options.connect_timeout;
+  if (connected_) {
+    tick = milliseconds{0};
+    if (beats_.send.count() > 0) tick = beats_.send;
+    if (beats_.expect.count() > 0 && (tick.count() == 0 || beats_.expect < tick)) tick = beats_.expect;
+    if (tick.count() == 0) return;
+  }
+  timer_.expires_after(tick);
+  timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    if (ec) return;
+    if (auto self = weak.lock()) self->on_timer();
+  });
+}
+
+void stomp_session::on_timer() {
+  if (closed_) return;
+  auto now = clock::now();
+  if (!connected_) {
+    closed_ = true;
+    conn_->close(make_outbound(stomp::error("CONNECT_TIMEOUT", "No CONNECT frame in time")));
+    return;
+  }
+  // STOMP 1.2: tolerate some lateness; we allow 2.5x the agreed interval (API.md).
+  if (beats_.expect.count() > 0 && now - last_in_ > beats_.expect * 5 / 2) {
+    closed_ = true;
+    conn_->close(make_outbound(stomp::error("HEARTBEAT_TIMEOUT", "No data from the client in time")));
+    return;
+  }
+  if (beats_.send.count() > 0 && now - last_out_ >= beats_.send * 9 / 10) {
+    last_out_ = now;
+    if (!conn_->send(make_outbound(std::string(stomp::heart_beat_bytes)))) {
+      fail("SLOW_CONSUMER", "Outbound queue full");
+      return;
+    }
+  }
+  arm_timer();
+}
+
+void stomp_session::on_close() {
+  closed_ = true;
+  timer_.cancel();
+  for (auto& [id, s] : subs_)
+    if (!s.hub_key.empty()) hub_.unsubscribe(s.hub_key, this, id);
+  subs_.clear();
+  if (!connected_) return;
+  asio::post(ctx_.workers, [chat = &ctx_.chat, who = who_] {
+    try {
+      chat->session_closed(who);
+    } catch (const std::exception& e) {
+      spdlog::error("presence update failed: {}", e.what());
+    }
+  });
+}
+
+}  // namespace parley::realtime

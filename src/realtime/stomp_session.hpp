@@ -1,0 +1,103 @@
+#pragma once
+// One STOMP session over any transport: CONNECT authentication, SUBSCRIBE authorization,
+// SEND dispatch to the chat domain, RECEIPTs, heart-beats, error handling and the slow-consumer
+// policy. Lives on its connection's shard; blocking domain calls hop to the worker pool and back.
+//
+// Error policy (docs/protocol.md): protocol violations get an ERROR frame and the connection
+// closes; an application refusal of a SEND keeps the session and answers on /user/queue/errors.
+#include "chat/service.hpp"
+#include "realtime/connection.hpp"
+#include "realtime/hub.hpp"
+#include "stomp/negotiation.hpp"
+#include "stomp/parser.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+namespace parley::realtime {
+
+struct session_options {
+  stomp::limits frame_limits;
+  // The server's heart-beat offer (API.md: 10000,10000).
+  std::chrono::milliseconds heart_beat_send{10000};
+  std::chrono::milliseconds heart_beat_expect{10000};
+  // Time allowed between connection open and CONNECT: an unauthenticated socket costs memory.
+  std::chrono::milliseconds connect_timeout{10000};
+  // Subscriptions per session: rooms-per-user limit x 3 topics, plus the private queues.
+  std::size_t max_subscriptions = 3 * 1000 + 8;
+  // API.md: 20 messages/s sustained per session, burst 50.
+  double send_rate_per_second = 20;
+  double send_burst = 50;
+};
+
+struct session_context {
+  chat::service& chat;
+  boost::asio::thread_pool& workers;
+  session_options options;
+};
+
+class stomp_session final : public session_handler,
+                            public subscriber,
+                            public std::enable_shared_from_this<stomp_session> {
+ public:
+  // `local_hub` is the hub of the connection's shard.
+  stomp_session(std::shared_ptr<connection> conn, hub& local_hub, session_context& ctx);
+  void start();
+
+  void on_data(std::string_view bytes) override;
+  void on_close() override;
+
+  void deliver(const outbound& frame) override;
+  void revoked(const std::string& subscription_id) override;
+  const std::string& user_id() const override { return who_.user_id; }
+
+ private:
+  void on_frame(stomp::frame& f);
+  void on_connect(const stomp::frame& f);
+  void on_subscribe(const stomp::frame& f);
+  void on_unsubscribe(const stomp::frame& f);
+  void on_send(stomp::frame& f);
+  void fail(std::string_view code, std::string_view message,
+            std::optional<std::string_view> receipt = std::nullopt);
+  void send_frame(std::string frame);
+  void send_receipt(const std::optional<std::string>& receipt, std::string_view message_id = {});
+  void send_app_error(const core::problem& p, std::string_view destination,
+                      const std::optional<std::string>& receipt);
+  void arm_timer();
+  void on_timer();
+  bool take_send_token();
+  // Runs `work` on the worker pool and `then(result)` back on this session's shard, unless the
+  // session closed meanwhile.
+  template <class Work, class Then>
+  void off_thread(Work work, Then then);
+  template <class Then>
+  auto on_shard(Then then);
+
+  std::shared_ptr<connection> conn_;
+  hub& hub_;
+  session_context& ctx_;
+  stomp::parser parser_;
+  stomp::version version_ = stomp::version::v1_2;
+  bool connected_ = false;
+  bool closed_ = false;
+  chat::identity who_;
+  struct sub {
+    std::string hub_key;  // empty for session-local destinations (/user/queue/errors)
+  };
+  std::unordered_map<std::string, sub> subs_;
+  std::optional<std::string> errors_sub_;  // subscription id of /user/queue/errors
+  std::shared_ptr<const std::string> errors_prefix_;
+  boost::asio::steady_timer timer_;
+  stomp::heart_beat_intervals beats_{};
+  std::chrono::steady_clock::time_point last_in_, last_out_;
+  double tokens_;
+  std::chrono::steady_clock::time_point tokens_at_;
+  std::uint64_t error_seq_ = 0;
+};
+
+}  // namespace parley::realtime

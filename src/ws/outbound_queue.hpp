@@ -1,0 +1,74 @@
+#pragma once
+// A connection's queue of outbound frames, bounded in bytes: the slow-consumer budget. A vector
+// with a moving head instead of a deque because libstdc++'s deque allocates ~600 bytes up front,
+// which every idle connection would carry; the vector's storage is released when it drains.
+#include "realtime/connection.hpp"
+
+#include <cstddef>
+#include <vector>
+
+namespace parley::ws {
+
+class outbound_queue {
+ public:
+  bool empty() const { return head_ == items_.size(); }
+  std::size_t bytes() const { return bytes_; }
+
+  // Queues `f` unless the queue would then hold more than `budget` bytes.
+  bool push(realtime::outbound f, std::size_t budget) {
+    if (bytes_ + f.size() > budget) return false;
+    push_unbounded(std::move(f));
+    return true;
+  }
+  void push_unbounded(realtime::outbound f) {
+    bytes_ += f.size();
+    items_.push_back(std::move(f));
+  }
+
+  // Moves the oldest frames to `out`: at most `max_frames`, and no more than `max_bytes` unless a
+  // single frame is larger (it then goes alone). Returns the bytes moved.
+  std::size_t take(std::vector<realtime::outbound>& out, std::size_t max_frames,
+                   std::size_t max_bytes) {
+    std::size_t taken = 0;
+    for (std::size_t n = 0; head_ < items_.size() && n < max_frames; ++n) {
+      auto size = items_[head_].size();
+      if (n > 0 && taken + size > max_bytes) break;
+      taken += size;
+      out.push_back(std::move(items_[head_++]));
+    }
+    bytes_ -= taken;
+    compact();
+    return taken;
+  }
+
+  void clear() {
+    std::vector<realtime::outbound>().swap(items_);
+    head_ = 0;
+    bytes_ = 0;
+  }
+
+ private:
+  // Storage kept across bursts up to this many slots; beyond it an idle queue gives it back.
+  static constexpr std::size_t idle_capacity = 16;
+
+  void compact() {
+    if (head_ == items_.size()) {
+      if (items_.capacity() > idle_capacity) {
+        clear();
+      } else {
+        items_.clear();
+        head_ = 0;
+      }
+    } else if (head_ >= 64 && head_ * 2 >= items_.size()) {
+      // Amortized O(1) per frame: move the live tail down only once the dead head dominates.
+      items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
+  }
+
+  std::vector<realtime::outbound> items_;
+  std::size_t head_ = 0;
+  std::size_t bytes_ = 0;
+};
+
+}  // namespace parley::ws
