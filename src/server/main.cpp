@@ -1,0 +1,202 @@
+// parley: the composition root. Builds the object graph from configuration, starts it, and owns
+// the ordered shutdown (stop accepting → close sessions → drain workers → commit the last writes →
+// stop the event loops). Nothing else in the program knows which adapters are in use.
+#include "auth/jwt.hpp"
+#include "auth/key_ring.hpp"
+#include "auth/password.hpp"
+#include "chat/memory_presence.hpp"
+#include "chat/service.hpp"
+#include "config/config.hpp"
+#include "http/server.hpp"
+#include "realtime/hub.hpp"
+#include "realtime/local_bus.hpp"
+#include "realtime/shards.hpp"
+#include "realtime/stomp_session.hpp"
+#include "server/rest_api.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+extern char** environ;
+
+namespace asio = boost::asio;
+
+namespace parley::server {
+namespace {
+
+constexpr const char* version = "0.1.0";
+
+struct serve_flags {
+  std::string config_file, listen, data_dir, static_dir, log_level;
+  unsigned threads = 0;
+  bool demo = false, print_config = false;
+};
+
+void setup_logging(const config::log_config& c) {
+  auto logger = spdlog::stdout_logger_mt("parley");
+  if (c.format == "json")
+    logger->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","thread":%t,"msg":"%v"})",
+                        spdlog::pattern_time_type::utc);
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(c.level));
+  spdlog::flush_every(std::chrono::seconds(1));
+}
+
+auth::argon2_limits argon2_for(const std::string& profile) {
+  if (profile == "min") return auth::argon2_limits::minimum();
+  if (profile == "moderate") return {3, 256u << 20};
+  return {};
+}
+
+std::pair<std::string, unsigned short> split_listen(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) throw std::runtime_error("server.listen must be host:port");
+  int port = std::stoi(listen.substr(colon + 1));
+  if (port < 0 || port > 65535) throw std::runtime_error("server.listen port out of range");
+  return {listen.substr(0, colon), static_cast<unsigned short>(port)};
+}
+
+int serve(const serve_flags& flags) {
+  config::config cfg;
+  if (!flags.config_file.empty())
+    if (auto err = config::load_file(cfg, flags.config_file)) throw std::runtime_error(*err);
+  if (auto err = config::load_env(cfg, environ)) throw std::runtime_error(*err);
+  auto apply = [&](const char* key, const std::string& v) {
+    if (v.empty()) return;
+    if (auto err = config::set(cfg, key, v)) throw std::runtime_error(*err);
+  };
+  apply("server.listen", flags.listen);
+  apply("server.data_dir", flags.data_dir);
+  apply("server.static_dir", flags.static_dir);
+  apply("log.level", flags.log_level);
+  if (flags.threads) cfg.server.threads = flags.threads;
+  if (flags.demo) cfg.server.demo = true;
+  if (flags.print_config) {
+    for (auto& [k, v] : config::dump(cfg)) std::cout << k << " = " << v << "\n";
+    return 0;
+  }
+  setup_logging(cfg.log);
+
+  std::filesystem::create_directories(cfg.server.data_dir);
+  core::system_clock clock;
+  auto keys = auth::key_ring::load_or_create(cfg.server.data_dir / "keys");
+  auth::jwt_service jwt(keys, clock, {cfg.auth.issuer, cfg.auth.access_ttl, cfg.auth.refresh_ttl});
+  auth::password_hasher passwords(argon2_for(cfg.auth.argon2));
+  store::sqlite::sqlite_store db({cfg.server.data_dir / "parley.db", cfg.storage.sync == "full"}, clock);
+
+  unsigned n = cfg.server.threads ? cfg.server.threads : std::max(1u, std::thread::hardware_concurrency());
+  realtime::shards shards(n);
+  std::vector<std::unique_ptr<realtime::hub>> hubs;
+  std::vector<realtime::hub*> hub_ptrs;
+  for (unsigned i = 0; i < n; ++i) {
+    hubs.push_back(std::make_unique<realtime::hub>());
+    hub_ptrs.push_back(hubs.back().get());
+  }
+  realtime::local_bus bus(shards, hub_ptrs);
+  chat::memory_presence presence;
+  chat::service chat({db, bus, presence, keys, jwt, passwords, clock, {}});
+  if (cfg.server.demo) chat.seed_demo();
+
+  asio::thread_pool workers(std::max(1u, cfg.server.workers));
+  realtime::session_options sopt;
+  sopt.frame_limits.max_frame_bytes = cfg.stomp.max_frame_bytes;
+  sopt.heart_beat_send = sopt.heart_beat_expect = cfg.stomp.heart_beat;
+  sopt.send_rate_per_second = cfg.stomp.send_rate_per_second;
+  sopt.send_burst = cfg.stomp.send_burst;
+  realtime::session_context sctx{chat, workers, sopt};
+
+  std::atomic<bool> ready{false};
+  std::atomic<long> live_sessions{0};
+  rest_api api(chat, {[&] { return ready.load(); },
+                      [&] {
+                        return "# TYPE parley_up gauge\nparley_up 1\n"
+                               "# TYPE parley_stomp_sessions gauge\nparley_stomp_sessions " +
+                               std::to_string(live_sessions.load()) + "\n";
+                      }});
+
+  http::server_handlers handlers;
+  handlers.rest = [&](http::request req, std::function<void(http::response)> done) {
+    asio::post(workers, [&api, req = std::move(req), done = std::move(done)] { done(api.handle(req)); });
+  };
+  handlers.stomp = [&](std::shared_ptr<realtime::connection> conn) -> std::shared_ptr<realtime::session_handler> {
+    auto& ctx = asio::query(conn->executor(), asio::execution::context);
+    realtime::hub* h = hub_ptrs[0];
+    for (unsigned i = 0; i < shards.size(); ++i)
+      if (&shards.at(i) == &ctx) h = hub_ptrs[i];
+    auto s = std::make_shared<realtime::stomp_session>(std::move(conn), *h, sctx);
+    s->start();
+    return s;
+  };
+
+  http::server_options hopt;
+  std::tie(hopt.address, hopt.port) = split_listen(cfg.server.listen);
+  hopt.max_body_bytes = cfg.server.max_body_bytes;
+  hopt.max_outbound_bytes = cfg.server.max_outbound_bytes;
+  hopt.static_dir = cfg.server.static_dir;
+  http::server srv(shards, hopt, handlers);
+  srv.start();
+  shards.run();
+  ready = true;
+  spdlog::info("parley {} listening on http://{}:{} (data {}, {} shards)", version, hopt.address,
+               srv.port(), cfg.server.data_dir.string(), n);
+
+  asio::io_context main_ctx;
+  asio::signal_set signals(main_ctx, SIGINT, SIGTERM);
+  signals.async_wait([&](boost::system::error_code, int sig) {
+    spdlog::info("signal {}: shutting down", sig);
+  });
+  main_ctx.run();
+
+  // Ordered shutdown: no new connections, tell sessions why they are closing, let the workers
+  // finish what they started, commit every queued write, then stop the loops.
+  ready = false;
+  srv.stop_accepting();
+  srv.close_all("Server shutting down");
+  workers.join();
+  db.close();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let close frames reach the wire
+  shards.stop();
+  shards.join();
+  spdlog::info("parley stopped");
+  spdlog::shutdown();
+  return 0;
+}
+
+}  // namespace
+}  // namespace parley::server
+
+int main(int argc, char** argv) {
+  using namespace parley::server;
+  CLI::App app{"parley: a real-time chat server (STOMP over WebSocket/SockJS, REST, JWT)"};
+  app.set_version_flag("--version", std::string("parley ") + version);
+  app.require_subcommand(1);
+  serve_flags flags;
+  auto* serve_cmd = app.add_subcommand("serve", "Run the chat server (all-in-one by default)");
+  serve_cmd->add_option("--config", flags.config_file, "TOML configuration file (see parley.example.toml)");
+  serve_cmd->add_option("--listen", flags.listen, "host:port to listen on (server.listen, default 127.0.0.1:8080)");
+  serve_cmd->add_option("--data-dir", flags.data_dir, "directory for the database, keys and media (server.data_dir)");
+  serve_cmd->add_option("--static-dir", flags.static_dir, "built web client to serve at / (server.static_dir)");
+  serve_cmd->add_option("--threads", flags.threads, "I/O event loops (server.threads; 0 = one per core)");
+  serve_cmd->add_option("--log-level", flags.log_level, "trace|debug|info|warn|error|off (log.level)");
+  serve_cmd->add_flag("--demo", flags.demo, "seed demo users alice, bob and carol with a DM and a group");
+  serve_cmd->add_flag("--print-config", flags.print_config, "print the effective configuration and exit");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (serve_cmd->parsed()) return serve(flags);
+  } catch (const std::exception& e) {
+    std::cerr << "parley: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
