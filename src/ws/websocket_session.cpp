@@ -8,6 +8,7 @@
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <algorithm>
 #include <iterator>
 
 #include <spdlog/spdlog.h>
@@ -278,7 +279,8 @@ void websocket_session::flush() {
     writing_ = true;
     websocket::close_reason reason(close_code_);
     if (close_code_ == websocket::close_code::going_away)
-      reason.reason = std::string_view(ctx_->going_away).substr(0, reason.reason.max_size());
+      reason.reason.assign(ctx_->going_away, 0,
+                           std::min(ctx_->going_away.size(), reason.reason.max_size()));
     // Completes once the peer answers (the pending read then ends with `closed`) or the
     // handshake timeout tears the connection down.
     ws_.async_close(reason, [self](boost::system::error_code ec) {

@@ -169,8 +169,8 @@ export class ParleyServer {
   }
 
   /** SIGTERM, wait for exit (SIGKILL after a deadline). Throws if the server had died on its own. */
-  async stop(): Promise<ExitInfo> {
-    await this.closeClients();
+  async stop(opts: { closeClients?: boolean } = {}): Promise<ExitInfo> {
+    if (opts.closeClients !== false) await this.closeClients();
     const died = this.exitInfo && !this.expectingExit ? this.exitInfo : undefined;
     const info = await this.signalAndWait('SIGTERM');
     this.log?.end();
