@@ -75,6 +75,29 @@ std::string ulid_generator::next(std::chrono::system_clock::time_point now) {
   return out;
 }
 
+void ulid_generator::resume_after(std::string_view last_id) {
+  if (!is_ulid(last_id)) return;
+  // Decode 26 base32 chars (130 bits, the top 2 are zero) back into 16 bytes.
+  std::array<std::uint8_t, 16> v{};
+  for (int c = 0; c < 26; ++c) {
+    char ch = last_id[static_cast<std::size_t>(c)];
+    unsigned val = static_cast<unsigned>(std::string_view(crockford).find(ch));
+    for (int k = 0; k < 5; ++k) {
+      int b = c * 5 - 2 + k;
+      if (b < 0) continue;
+      if ((val >> (4 - k)) & 1u) v[static_cast<std::size_t>(b / 8)] |= static_cast<std::uint8_t>(0x80u >> (b % 8));
+    }
+  }
+  std::uint64_t ms = 0;
+  for (int i = 0; i < 6; ++i) ms = (ms << 8) | v[static_cast<std::size_t>(i)];
+  std::array<std::uint8_t, 10> random{};
+  for (int i = 0; i < 10; ++i) random[static_cast<std::size_t>(i)] = v[static_cast<std::size_t>(6 + i)];
+  if (ms > last_ms_ || (ms == last_ms_ && random > last_random_)) {
+    last_ms_ = ms;
+    last_random_ = random;
+  }
+}
+
 bool is_ulid(std::string_view s) {
   if (s.size() != 26) return false;
   if (s[0] > '7') return false;

@@ -21,6 +21,9 @@ bool is_uuid(std::string_view s);
 class ulid_generator {
  public:
   std::string next(std::chrono::system_clock::time_point now);
+  // Continues after an id issued earlier (e.g. the newest stored one after a restart), so ids stay
+  // strictly increasing even if the clock is behind it. Ignores a malformed id.
+  void resume_after(std::string_view last_id);
 
  private:
   std::uint64_t last_ms_ = 0;

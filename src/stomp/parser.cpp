@@ -112,7 +112,7 @@ std::optional<event> parser::step() {
     case state::open_body: return on_open_body();
     case state::failed: break;
   }
-  input_ = {};
+  input_ = {};  // only a failed parser gets here, and fail() has already dropped the input
   return std::nullopt;
 }
 

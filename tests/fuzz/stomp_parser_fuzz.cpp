@@ -17,10 +17,6 @@
 #include <string_view>
 #include <vector>
 
-namespace {
-
-using namespace parley::stomp;
-
 #define FUZZ_CHECK(cond)                                                                  \
   do {                                                                                    \
     if (!(cond)) {                                                                        \
@@ -28,6 +24,10 @@ using namespace parley::stomp;
       std::abort();                                                                       \
     }                                                                                     \
   } while (0)
+
+namespace {
+
+using namespace parley::stomp;
 
 struct config {
   direction dir;

@@ -214,6 +214,11 @@ sqlite_store::sqlite_store(options opt, const core::clock& clock)
     db.exec("COMMIT");
     spdlog::info("sqlite: migrated schema to version {}", version + 1);
   }
+  // Ids must keep increasing across restarts, even if the clock now reads earlier than the newest
+  // stored id (clock step, fast restart within the same millisecond).
+  auto& newest = db.cached("SELECT max(message_id) FROM messages");
+  if (newest.step() && !newest.is_null(0)) ulids_.resume_after(newest.text(0));
+  newest.reset();
   writer_ = std::thread([this] { writer_loop(); });
 }
 
