@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <functional>
+#include <type_traits>
 
 namespace parley::config {
 
@@ -15,6 +17,9 @@ std::optional<T> number(const std::string& v) {
   T out{};
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
   if (ec != std::errc() || p != v.data() + v.size()) return std::nullopt;
+  // from_chars reads "nan", "inf" and negatives for doubles; every such key is a finite amount.
+  if constexpr (std::is_floating_point_v<T>)
+    if (!std::isfinite(out) || out < 0) return std::nullopt;
   return out;
 }
 
@@ -67,7 +72,11 @@ const std::vector<key>& keys() {
       PARLEY_STR("server.listen", server.listen),
       PARLEY_NUM("server.threads", server.threads, unsigned),
       PARLEY_NUM("server.workers", server.workers, unsigned),
-      key{"server.data_dir", [](config& c, const std::string& v) { c.server.data_dir = v; return !v.empty(); },
+      key{"server.data_dir", [](config& c, const std::string& v) {
+            if (v.empty()) return false;
+            c.server.data_dir = v;
+            return true;
+          },
           [](const config& c) { return c.server.data_dir.string(); }},
       key{"server.static_dir", [](config& c, const std::string& v) { c.server.static_dir = v; return true; },
           [](const config& c) { return c.server.static_dir.string(); }},

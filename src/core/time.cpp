@@ -24,10 +24,26 @@ std::string iso8601(time_point t) {
 }
 
 std::optional<time_point> parse_iso8601(std::string_view s) {
-  int y, mo, d, h, mi, sec, frac = 0;
+  int y, mo, d, h, mi, sec, used = 0;
   std::string str(s);
-  if (std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &y, &mo, &d, &h, &mi, &sec, &frac) < 6)
+  if (std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &used) < 6 ||
+      used == 0)
     return std::nullopt;
+  // The fraction is decimal: ".5" is 500 ms. Digits past milliseconds are truncated.
+  std::string_view rest = s.substr(static_cast<std::size_t>(used));
+  int frac = 0;
+  if (rest.starts_with('.')) {
+    rest.remove_prefix(1);
+    std::size_t digits = 0;
+    while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') {
+      if (digits < 3) frac = frac * 10 + (rest[digits] - '0');
+      ++digits;
+    }
+    if (digits == 0) return std::nullopt;
+    for (std::size_t i = digits; i < 3; ++i) frac *= 10;
+    rest.remove_prefix(digits);
+  }
+  if (rest != "Z") return std::nullopt;  // UTC only: an offset must not be read as Z
   std::tm tm{};
   tm.tm_year = y - 1900;
   tm.tm_mon = mo - 1;

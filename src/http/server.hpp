@@ -61,6 +61,10 @@ struct server_options {
   std::filesystem::path static_dir;
 };
 
+namespace detail {
+struct server_state;
+}
+
 struct server_handlers {
   rest_handler rest;
   realtime::session_factory stomp;
@@ -84,10 +88,8 @@ class server {
   // Open HTTP connections plus live WebSocket/SockJS sessions.
   std::size_t connection_count() const;
 
-  struct impl;
-
  private:
-  std::shared_ptr<impl> impl_;
+  std::shared_ptr<detail::server_state> state_;
 };
 
 }  // namespace parley::http

@@ -49,7 +49,8 @@ result<heart_beat_offer> parse_heart_beat(std::string_view value) {
   if (comma != std::string_view::npos) {
     const auto x = parse_u32(value.substr(0, comma));
     const auto y = parse_u32(value.substr(comma + 1));
-    if (x && y) return heart_beat_offer{std::chrono::milliseconds{*x}, std::chrono::milliseconds{*y}};
+    if (x && y)
+      return heart_beat_offer{std::chrono::milliseconds{*x}, std::chrono::milliseconds{*y}};
   }
   return protocol_error{errc::malformed_frame, "heart-beat header is not 'cx,cy'"};
 }

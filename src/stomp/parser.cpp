@@ -31,8 +31,9 @@ constexpr std::size_t idle_capacity_bytes = 256;
 // Typical frames carry a handful of headers; one reservation avoids regrowing the vector.
 constexpr std::size_t expected_headers = 8;
 
+// Most frequent first: the lookup is a linear scan.
 constexpr std::string_view client_commands[] = {
-    "SEND",  "SUBSCRIBE", "UNSUBSCRIBE", "ACK",   "NACK",      "BEGIN",
+    "SEND",   "SUBSCRIBE", "UNSUBSCRIBE", "ACK",   "NACK",      "BEGIN",
     "COMMIT", "ABORT",     "CONNECT",     "STOMP", "DISCONNECT",
 };
 constexpr std::string_view server_commands[] = {"MESSAGE", "RECEIPT", "ERROR", "CONNECTED"};
@@ -84,7 +85,7 @@ void parser::feed(std::string_view bytes) {
 std::optional<event> parser::next() {
   while (!input_.empty())
     if (auto ev = step()) return ev;
-  if (pending_.capacity() != 0) std::string().swap(pending_);
+  if (!pending_.empty()) std::string().swap(pending_);  // fully consumed: free it
   return std::nullopt;
 }
 
@@ -97,7 +98,8 @@ std::optional<event> parser::step() {
   switch (state_) {
     case state::between_frames: return on_between_frames();
     case state::after_cr:
-      if (input_.front() != '\n') return fail(errc::malformed_frame, "CR without LF between frames");
+      if (input_.front() != '\n')
+        return fail(errc::malformed_frame, "CR without LF between frames");
       input_.remove_prefix(1);
       state_ = state::between_frames;
       return heart_beat{};
@@ -187,7 +189,8 @@ std::optional<event> parser::on_header() {
       return fail_frame_too_large();
     case line_status::too_long:
       return fail(errc::frame_too_large, "header line exceeds " +
-                                             std::to_string(limits_.max_header_line_bytes) + " bytes");
+                                             std::to_string(limits_.max_header_line_bytes) +
+                                             " bytes");
     case line_status::has_nul: return fail(errc::malformed_frame, "NUL inside the headers");
   }
   if (line.empty()) {
@@ -195,7 +198,8 @@ std::optional<event> parser::on_header() {
     return start_body();
   }
   if (current_.headers.size() == limits_.max_headers)
-    return fail(errc::too_many_headers, "more than " + std::to_string(limits_.max_headers) + " headers");
+    return fail(errc::too_many_headers,
+                "more than " + std::to_string(limits_.max_headers) + " headers");
   const std::size_t colon = line.find(':');
   if (colon == 0 || colon == std::string_view::npos)
     return fail(errc::malformed_frame, "header line is not name:value");

@@ -60,7 +60,7 @@ class parser {
 
   bool failed() const noexcept { return state_ == state::failed; }
 
-  // Heap bytes held for partial input: metrics, and tests that idle parsers stay small.
+  // Buffer capacity held for partial input, in bytes (for metrics and memory tests).
   std::size_t buffered_capacity() const noexcept;
 
  private:

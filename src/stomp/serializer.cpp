@@ -3,6 +3,7 @@
 // no slack (MESSAGE bodies stay in memory while they are queued for every recipient).
 #include "stomp/serializer.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cassert>
 #include <charconv>
@@ -12,18 +13,23 @@ namespace parley::stomp {
 namespace {
 
 constexpr std::string_view nul{"\0", 1};
-constexpr std::string_view escapable = "\\\n\r:";
 
 // Decimal text of n without allocating.
 class decimal {
  public:
-  explicit decimal(std::uint64_t n) : end_(std::to_chars(buf_.data(), buf_.data() + buf_.size(), n).ptr) {}
-  std::string_view view() const { return {buf_.data(), static_cast<std::size_t>(end_ - buf_.data())}; }
+  explicit decimal(std::uint64_t n)
+      : end_(std::to_chars(buf_.data(), buf_.data() + buf_.size(), n).ptr) {}
+  std::string_view view() const {
+    return {buf_.data(), static_cast<std::size_t>(end_ - buf_.data())};
+  }
 
  private:
   std::array<char, 20> buf_;
   char* end_;
 };
+
+// Plain comparisons, not string_view::find_first_of: that costs a memchr per character.
+bool escapable(char c) { return c == '\\' || c == '\n' || c == '\r' || c == ':'; }
 
 char escape_letter(char c) {
   switch (c) {
@@ -45,12 +51,8 @@ class measure {
 
  private:
   std::size_t escaped_size(std::string_view s) const {
-    std::size_t n = s.size();
-    if (escape_)
-      for (auto i = s.find_first_of(escapable); i != std::string_view::npos;
-           i = s.find_first_of(escapable, i + 1))
-        ++n;
-    return n;
+    if (!escape_) return s.size();
+    return s.size() + static_cast<std::size_t>(std::count_if(s.begin(), s.end(), escapable));
   }
 
   bool escape_;
@@ -70,16 +72,16 @@ class writer {
 
  private:
   void append(std::string_view s) {
-    if (escape_) {
-      for (auto i = s.find_first_of(escapable); i != std::string_view::npos;
-           i = s.find_first_of(escapable)) {
-        out_.append(s.substr(0, i));
+    auto it = escape_ ? std::find_if(s.begin(), s.end(), escapable) : s.end();
+    out_.append(s.begin(), it);
+    for (; it != s.end(); ++it) {
+      if (escapable(*it)) {
         out_ += '\\';
-        out_ += escape_letter(s[i]);
-        s.remove_prefix(i + 1);
+        out_ += escape_letter(*it);
+      } else {
+        out_ += *it;
       }
     }
-    out_.append(s);
   }
 
   bool escape_;

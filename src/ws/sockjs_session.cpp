@@ -72,7 +72,14 @@ void sockjs_session::receive(std::vector<std::string> messages) {
 bool sockjs_session::send(outbound frame) {
   if (state_ != state::open || !queue_.push(std::move(frame), ctx_->opts.max_outbound_bytes))
     return false;
-  pump();
+  // Deferred to the end of the current handler run, so a burst becomes one `a[...]` chunk.
+  if (!pump_scheduled_) {
+    pump_scheduled_ = true;
+    asio::post(home_, [self = shared_from_this()] {
+      self->pump_scheduled_ = false;
+      self->pump();
+    });
+  }
   return true;
 }
 

@@ -89,6 +89,7 @@ class sockjs_session final : public realtime::connection,
   receive_kind kind_;
   state state_ = state::fresh;
   bool receiver_waiting_ = false;       // the receiver has no chunk in flight
+  bool pump_scheduled_ = false;
 };
 
 }  // namespace parley::ws

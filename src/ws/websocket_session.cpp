@@ -4,6 +4,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/websocket.hpp>
@@ -202,8 +203,19 @@ bool websocket_session::send(outbound frame) {
   auto budget = ctx_->opts.max_outbound_bytes;
   if (inflight_bytes_ > budget || !queue_.push(std::move(frame), budget - inflight_bytes_))
     return false;
-  flush();
+  schedule_flush();
   return true;
+}
+
+void websocket_session::schedule_flush() {
+  // Deferred to the end of the current handler run: everything one burst of fan-out queues on
+  // this socket leaves in a single write.
+  if (writing_ || flush_scheduled_) return;
+  flush_scheduled_ = true;
+  asio::post(executor(), [self = shared_from_this()] {
+    self->flush_scheduled_ = false;
+    self->flush();
+  });
 }
 
 void websocket_session::close(std::optional<outbound> last, bool drop_queued) {
@@ -263,11 +275,10 @@ bool websocket_session::next_sockjs_message() {
 
 void websocket_session::flush() {
   if (writing_ || state_ == state::handshake || state_ == state::closed) return;
-  auto self = shared_from_this();
   if (mode_ == framing::raw ? next_raw_batch() : next_sockjs_message()) {
     writing_ = true;
     sockjs_quiet_ = false;
-    auto done = [self](boost::system::error_code ec, std::size_t) { self->on_write(ec); };
+    auto done = [self = shared_from_this()](boost::system::error_code ec, std::size_t) { self->on_write(ec); };
     if (mode_ == framing::raw)
       ws_.async_write(frame_buffers(inflight_), std::move(done));
     else
@@ -283,7 +294,7 @@ void websocket_session::flush() {
                            std::min(ctx_->going_away.size(), reason.reason.max_size()));
     // Completes once the peer answers (the pending read then ends with `closed`) or the
     // handshake timeout tears the connection down.
-    ws_.async_close(reason, [self](boost::system::error_code ec) {
+    ws_.async_close(reason, [self = shared_from_this()](boost::system::error_code ec) {
       self->writing_ = false;
       if (ec) beast::get_lowest_layer(self->ws_).close(ec);
     });

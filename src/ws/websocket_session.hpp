@@ -71,6 +71,7 @@ class websocket_session final : public realtime::connection,
   boost::asio::awaitable<void> run(upgrade_request req);
   void deliver(std::string_view message);
   void begin_close(std::uint16_t code);
+  void schedule_flush();
   void flush();
   void on_write(boost::system::error_code ec);
   bool next_raw_batch();
@@ -93,6 +94,7 @@ class websocket_session final : public realtime::connection,
   framing mode_;
   state state_ = state::handshake;
   bool writing_ = false;
+  bool flush_scheduled_ = false;
   bool close_sent_ = false;
   bool sockjs_open_pending_ = false;    // `o` still to send
   bool sockjs_close_pending_ = false;   // `c[...]` still to send

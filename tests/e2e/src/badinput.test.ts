@@ -12,6 +12,7 @@ let anon: Api;
 let user: TestUser;
 let other: TestUser;
 let room: any;
+let firstMessageId: string;
 
 before(async () => {
   srv = await startServer();
@@ -19,6 +20,9 @@ before(async () => {
   user = await register(anon);
   other = await register(anon);
   room = await createRoom(user, [other]);
+  const m = await user.api.post(`/chat/rooms/${room.chatId}/messages`, { content: 'first' });
+  assert.equal(m.status, 201, show(m));
+  firstMessageId = m.json.messageId;
 });
 after(() => stopServer(srv));
 afterEach(async () => {
@@ -202,9 +206,9 @@ describe('wrong types and unknown routes', () => {
     const clamped = await user.api.get(`/chat/rooms/${room.chatId}/messages?size=1000`);
     assert.equal(clamped.status, 200, show(clamped));
     assert.equal(clamped.json.size, 100);
-    const limit = await user.api.get(`/chat/rooms/${room.chatId}/messages?after=00000000000000000000000000&limit=100000`);
+    const limit = await user.api.get(`/chat/rooms/${room.chatId}/messages?before=${firstMessageId}&limit=100000`);
     assert.equal(limit.status, 200, show(limit));
-    for (const qs of ['page=-1', 'size=0', 'size=-5', 'size=abc', 'page=abc', 'page=99999999999999999999', 'size=1e3', 'limit=-1&after=00000000000000000000000000']) {
+    for (const qs of ['page=-1', 'size=0', 'size=-5', 'size=abc', 'page=abc', 'page=99999999999999999999', 'size=1e3', `limit=-1&after=${firstMessageId}`]) {
       for (const p of [`/chat/rooms/${room.chatId}/messages?${qs}`, `/chat/rooms/my?${qs}`, `/users/search?q=a&${qs}`]) {
         const r = await user.api.get(p);
         assert.ok(r.status === 200 || r.status === 400, `${p}: ${show(r)}`);

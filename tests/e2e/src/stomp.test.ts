@@ -128,14 +128,14 @@ describe('CONNECT authentication', () => {
 describe('expired access token', () => {
   let short: ParleyServer;
   before(async () => {
-    // Decision for the server: the access-token lifetime is configurable as PARLEY_AUTH_ACCESS_TTL.
-    short = await startServer({ env: { PARLEY_AUTH_ACCESS_TTL: '2s' } });
+    // Decision for the server: the access-token lifetime is [auth] access_ttl_seconds, i.e. PARLEY_AUTH_ACCESS_TTL_SECONDS.
+    short = await startServer({ env: { PARLEY_AUTH_ACCESS_TTL_SECONDS: '2' } });
   });
   after(() => stopServer(short));
 
   test('an expired token is 401 on REST and ERROR UNAUTHORIZED at CONNECT', async () => {
     const u = await register(short.api());
-    await pollUntil('the 2 s access token to expire (is PARLEY_AUTH_ACCESS_TTL honoured?)', async () => {
+    await pollUntil('the 2 s access token to expire (is PARLEY_AUTH_ACCESS_TTL_SECONDS honoured?)', async () => {
       const r = await u.api.get('/users/me');
       return r.status === 401 ? r : undefined;
     }, 10_000);

@@ -28,7 +28,8 @@ TEST(stomp_negotiation, rejects_accept_version_without_a_supported_version) {
 }
 
 TEST(stomp_negotiation, parses_heart_beat_header) {
-  EXPECT_EQ(parse_heart_beat("10000,5000").value(), (heart_beat_offer{milliseconds{10000}, milliseconds{5000}}));
+  EXPECT_EQ(parse_heart_beat("10000,5000").value(),
+            (heart_beat_offer{milliseconds{10000}, milliseconds{5000}}));
   EXPECT_EQ(parse_heart_beat("0,0").value(), heart_beat_offer{});
   EXPECT_EQ(parse_heart_beat("4294967295,0").value().outgoing, milliseconds{4294967295});
 }
@@ -43,7 +44,8 @@ TEST(stomp_negotiation, rejects_malformed_heart_beat_header) {
 }
 
 TEST(stomp_negotiation, agrees_on_the_larger_interval_in_each_direction) {
-  const auto i = negotiate({milliseconds{5000}, milliseconds{20000}}, {milliseconds{10000}, milliseconds{10000}});
+  const auto i = negotiate({milliseconds{5000}, milliseconds{20000}},
+                           {milliseconds{10000}, milliseconds{10000}});
   EXPECT_EQ(i.send, milliseconds{20000});   // server can every 10 s, client wants every 20 s
   EXPECT_EQ(i.expect, milliseconds{10000});  // client can every 5 s, server wants every 10 s
 }

@@ -314,7 +314,8 @@ TEST(stomp_parser, rejects_oversized_frame_without_waiting_for_its_end) {
 
 TEST(stomp_parser, applies_the_size_limit_to_headers) {
   std::string frame = "SEND\n";
-  for (int i = 0; i < 20; ++i) frame += "h" + std::to_string(i) + ":" + std::string(4000, 'v') + "\n";
+  for (int i = 0; i < 20; ++i)
+    frame += "h" + std::to_string(i) + ":" + std::string(4000, 'v') + "\n";
   EXPECT_EQ(final_error(frame + "\n\0"s).code, errc::frame_too_large);
 }
 

@@ -68,12 +68,15 @@ TEST(stomp_serializer, connected_frame_carries_version_heart_beat_server_and_ses
   const auto bytes = connected(version::v1_2, {milliseconds{10000}, milliseconds{10000}},
                                "Parley/0.1", "sess-1");
   EXPECT_EQ(bytes,
-            "CONNECTED\nversion:1.2\nheart-beat:10000,10000\nserver:Parley/0.1\nsession:sess-1\n\n\0"s);
-  EXPECT_EQ(connected(version::v1_1, {}, "P"), "CONNECTED\nversion:1.1\nheart-beat:0,0\nserver:P\n\n\0"s);
+            "CONNECTED\nversion:1.2\nheart-beat:10000,10000\nserver:Parley/0.1\n"
+            "session:sess-1\n\n\0"s);
+  EXPECT_EQ(connected(version::v1_1, {}, "P"),
+            "CONNECTED\nversion:1.1\nheart-beat:0,0\nserver:P\n\n\0"s);
 }
 
 TEST(stomp_serializer, receipt_frame_carries_receipt_id_and_extra_headers) {
-  EXPECT_EQ(receipt("r-1", {{"message-id", "01HX"}}), "RECEIPT\nreceipt-id:r-1\nmessage-id:01HX\n\n\0"s);
+  EXPECT_EQ(receipt("r-1", {{"message-id", "01HX"}}),
+            "RECEIPT\nreceipt-id:r-1\nmessage-id:01HX\n\n\0"s);
   EXPECT_EQ(receipt("a:b"), "RECEIPT\nreceipt-id:a\\cb\n\n\0"s);
 }
 
@@ -84,7 +87,8 @@ TEST(stomp_serializer, error_frame_carries_code_message_receipt_and_body) {
             "content-type:text/plain\ncontent-length:7\n\ndetails\0"s);
   const frame f = parse_one(bytes, direction::server_to_client);
   EXPECT_EQ(f.header("receipt-id"), "r:9");
-  EXPECT_EQ(error("UNAUTHORIZED", "bad token"), "ERROR\ncode:UNAUTHORIZED\nmessage:bad token\n\n\0"s);
+  EXPECT_EQ(error("UNAUTHORIZED", "bad token"),
+            "ERROR\ncode:UNAUTHORIZED\nmessage:bad token\n\n\0"s);
 }
 
 TEST(stomp_serializer, message_prefix_and_body_form_a_valid_message_frame) {
@@ -108,7 +112,8 @@ TEST(stomp_serializer, message_prefix_escapes_the_subscription_id_by_version) {
 }
 
 TEST(stomp_serializer, message_body_omits_an_empty_content_type) {
-  EXPECT_EQ(message_body("/d", "1", "", ""), "destination:/d\nmessage-id:1\ncontent-length:0\n\n\0"s);
+  EXPECT_EQ(message_body("/d", "1", "", ""),
+            "destination:/d\nmessage-id:1\ncontent-length:0\n\n\0"s);
 }
 
 TEST(stomp_serializer, heart_beat_is_a_bare_eol) {

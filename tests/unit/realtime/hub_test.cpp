@@ -1,0 +1,168 @@
+#include "realtime/hub.hpp"
+
+#include <gtest/gtest.h>
+
+namespace parley::realtime {
+namespace {
+
+class recorder final : public subscriber {
+ public:
+  explicit recorder(std::string user) : user_(std::move(user)) {}
+  void deliver(const outbound& frame) override { got.push_back(frame); }
+  void revoked(const std::string& subscription_id) override { revoked_ids.push_back(subscription_id); }
+  const std::string& user_id() const override { return user_; }
+
+  std::vector<outbound> got;
+  std::vector<std::string> revoked_ids;
+
+ private:
+  std::string user_;
+};
+
+std::shared_ptr<const std::string> text(std::string s) {
+  return std::make_shared<const std::string>(std::move(s));
+}
+
+TEST(hub, delivers_one_shared_body_to_each_subscriber_with_its_own_prefix) {
+  hub h;
+  recorder a("alice"), b("bob");
+  auto pa = text("MESSAGE\nsubscription:sub-a\n"), pb = text("MESSAGE\nsubscription:sub-b\n");
+  h.subscribe("/topic/rooms/1", &a, "sub-a", pa);
+  h.subscribe("/topic/rooms/1", &b, "sub-b", pb);
+  auto body = text("destination:/topic/rooms/1\n\nhello\0");
+  h.deliver("/topic/rooms/1", body);
+  ASSERT_EQ(a.got.size(), 1u);
+  ASSERT_EQ(b.got.size(), 1u);
+  EXPECT_EQ(a.got[0].prefix, pa);
+  EXPECT_EQ(b.got[0].prefix, pb);
+  EXPECT_EQ(a.got[0].body.get(), body.get()) << "the same bytes, not a copy";
+  EXPECT_EQ(b.got[0].body.get(), body.get());
+  EXPECT_EQ(a.got[0].size(), pa->size() + body->size());
+}
+
+TEST(hub, one_subscriber_may_hold_several_subscriptions_to_one_destination) {
+  hub h;
+  recorder a("alice");
+  h.subscribe("/topic/rooms/1", &a, "x", text("x"));
+  h.subscribe("/topic/rooms/1", &a, "y", text("y"));
+  h.deliver("/topic/rooms/1", text("m"));
+  EXPECT_EQ(a.got.size(), 2u);
+}
+
+TEST(hub, keeps_publication_order_per_subscriber) {
+  hub h;
+  recorder a("alice");
+  h.subscribe("/topic/rooms/1", &a, "s", text("p"));
+  for (int i = 0; i < 10; ++i) h.deliver("/topic/rooms/1", text(std::to_string(i)));
+  ASSERT_EQ(a.got.size(), 10u);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(*a.got[static_cast<std::size_t>(i)].body, std::to_string(i));
+}
+
+TEST(hub, delivers_only_to_the_destination_subscribed) {
+  hub h;
+  recorder a("alice"), b("bob");
+  h.subscribe("/topic/rooms/1", &a, "s", text("p"));
+  h.subscribe("/topic/rooms/1/typing", &b, "t", text("p"));
+  h.deliver("/topic/rooms/1", text("m"));
+  EXPECT_EQ(a.got.size(), 1u);
+  EXPECT_TRUE(b.got.empty());
+}
+
+TEST(hub, deliver_to_an_unknown_destination_is_a_no_op) {
+  hub h;
+  recorder a("alice");
+  h.subscribe("/topic/rooms/1", &a, "s", text("p"));
+  h.deliver("/topic/rooms/2", text("m"));
+  EXPECT_TRUE(a.got.empty());
+  EXPECT_EQ(h.destinations(), 1u) << "delivering creates no entry";
+}
+
+TEST(hub, unsubscribe_stops_delivery_and_forgets_an_empty_destination) {
+  hub h;
+  recorder a("alice"), b("bob");
+  h.subscribe("/topic/rooms/1", &a, "s", text("p"));
+  h.subscribe("/topic/rooms/1", &b, "s", text("p"));
+  h.unsubscribe("/topic/rooms/1", &a, "s");
+  h.deliver("/topic/rooms/1", text("m"));
+  EXPECT_TRUE(a.got.empty());
+  EXPECT_EQ(b.got.size(), 1u) << "the same subscription id of another session is not affected";
+  h.unsubscribe("/topic/rooms/1", &b, "s");
+  EXPECT_EQ(h.destinations(), 0u);
+}
+
+TEST(hub, unsubscribe_removes_only_the_named_subscription) {
+  hub h;
+  recorder a("alice");
+  h.subscribe("/topic/rooms/1", &a, "x", text("x"));
+  h.subscribe("/topic/rooms/1", &a, "y", text("y"));
+  h.unsubscribe("/topic/rooms/1", &a, "x");
+  h.deliver("/topic/rooms/1", text("m"));
+  ASSERT_EQ(a.got.size(), 1u);
+  EXPECT_EQ(*a.got[0].prefix, "y");
+}
+
+TEST(hub, unsubscribing_something_unknown_is_harmless) {
+  hub h;
+  recorder a("alice");
+  h.unsubscribe("/topic/rooms/1", &a, "nope");
+  h.subscribe("/topic/rooms/1", &a, "s", text("p"));
+  h.unsubscribe("/topic/rooms/1", &a, "other");
+  h.deliver("/topic/rooms/1", text("m"));
+  EXPECT_EQ(a.got.size(), 1u);
+  EXPECT_EQ(h.destinations(), 1u);
+}
+
+TEST(hub, revoke_by_user_ends_that_users_subscriptions_to_every_topic_of_the_room) {
+  hub h;
+  recorder a("alice"), b("bob");
+  for (auto suffix : {"", "/typing", "/receipts"}) {
+    h.subscribe(std::string("/topic/rooms/1") + suffix, &a, std::string("a") + suffix, text("p"));
+    h.subscribe(std::string("/topic/rooms/1") + suffix, &b, std::string("b") + suffix, text("p"));
+  }
+  h.subscribe("/user/alice/queue/events", &a, "events", text("p"));
+  h.revoke("/topic/rooms/1", "alice");
+  EXPECT_EQ(a.revoked_ids, (std::vector<std::string>{"a", "a/typing", "a/receipts"}));
+  EXPECT_TRUE(b.revoked_ids.empty());
+  for (auto suffix : {"", "/typing", "/receipts"}) h.deliver(std::string("/topic/rooms/1") + suffix, text("m"));
+  h.deliver("/user/alice/queue/events", text("e"));
+  EXPECT_EQ(a.got.size(), 1u) << "only the private queue is left";
+  EXPECT_EQ(b.got.size(), 3u);
+}
+
+TEST(hub, revoke_without_a_user_ends_every_subscription_of_the_room) {
+  hub h;
+  recorder a("alice"), b("bob");
+  h.subscribe("/topic/rooms/1", &a, "a", text("p"));
+  h.subscribe("/topic/rooms/1/typing", &b, "b", text("p"));
+  h.revoke("/topic/rooms/1", "");
+  EXPECT_EQ(a.revoked_ids, std::vector<std::string>{"a"});
+  EXPECT_EQ(b.revoked_ids, std::vector<std::string>{"b"});
+  EXPECT_EQ(h.destinations(), 0u);
+  h.deliver("/topic/rooms/1", text("m"));
+  EXPECT_TRUE(a.got.empty());
+}
+
+TEST(hub, revoke_leaves_rooms_whose_id_shares_a_prefix) {
+  hub h;
+  recorder a("alice");
+  h.subscribe("/topic/rooms/1", &a, "one", text("p"));
+  h.subscribe("/topic/rooms/10", &a, "ten", text("p"));
+  h.subscribe("/topic/rooms/10/typing", &a, "ten-typing", text("p"));
+  h.revoke("/topic/rooms/1", "");
+  EXPECT_EQ(a.revoked_ids, std::vector<std::string>{"one"});
+  h.deliver("/topic/rooms/10", text("m"));
+  h.deliver("/topic/rooms/10/typing", text("m"));
+  EXPECT_EQ(a.got.size(), 2u);
+}
+
+TEST(hub, revoke_of_a_room_nobody_watches_is_a_no_op) {
+  hub h;
+  recorder a("alice");
+  h.subscribe("/topic/rooms/2", &a, "s", text("p"));
+  h.revoke("/topic/rooms/1", "alice");
+  EXPECT_TRUE(a.revoked_ids.empty());
+  EXPECT_EQ(h.destinations(), 1u);
+}
+
+}  // namespace
+}  // namespace parley::realtime
