@@ -42,6 +42,9 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // After refusing a request whose body is still arriving (413), keep reading and discarding for
 // this long before closing, so the client gets to read the answer instead of a reset.
 constexpr auto linger_time = 2s;
+// A read buffer that grew past this for a large request is given back before the connection
+// idles: keep-alive connections then hold only small buffers.
+constexpr std::size_t kept_buffer_bytes = 16 * 1024;
 // When accept() fails for lack of descriptors, wait this long before trying again.
 constexpr auto accept_backoff = 50ms;
 
@@ -51,7 +54,7 @@ using string_response = bhttp::response<bhttp::string_body>;
 enum class after { keep_alive, close, linger, upgraded };
 
 bool is_rest_path(std::string_view path) {
-  static constexpr std::string_view prefixes[] = {"/auth/",  "/users/", "/chat/",
+  static constexpr std::string_view prefixes[] = {"/auth/",    "/users/", "/chat/",
                                                   "/storage/", "/media/", "/.well-known/"};
   static constexpr std::string_view exact[] = {"/healthz", "/readyz", "/metrics"};
   for (auto p : prefixes)
@@ -87,7 +90,8 @@ void finish(Response& res, bool keep_alive) {
 
 string_response json_error(const beast_request& req, int status, std::string_view message,
                            bool keep_alive) {
-  string_response res{static_cast<bhttp::status>(status), req.version(), error_json(status, message)};
+  string_response res{static_cast<bhttp::status>(status), req.version(),
+                      error_json(status, message)};
   res.set(bhttp::field::content_type, "application/json");
   add_cors(res, req);
   finish(res, keep_alive);
@@ -116,7 +120,8 @@ auto async_call(const rest_handler& rest, request req, Token&& token) {
           rest(std::move(req), complete);
         } catch (const std::exception& e) {
           spdlog::error("rest handler threw: {}", e.what());
-          complete(response{500, "application/json", {}, error_json(500, "Unexpected server error")});
+          complete(
+              response{500, "application/json", {}, error_json(500, "Unexpected server error")});
         }
       },
       token, std::move(req));
@@ -131,10 +136,10 @@ struct server_state {
       : shards(s),
         opts(std::move(o)),
         rest(std::move(h.rest)),
-        ws(ws::options{opts.max_outbound_bytes, opts.max_ws_message_bytes, opts.ws_handshake_timeout,
-                       opts.ws_close_timeout, opts.idle_timeout, opts.sockjs_heartbeat,
-                       opts.sockjs_disconnect_delay, opts.sockjs_streaming_bytes,
-                       opts.sockjs_max_session_id},
+        ws(ws::options{opts.max_outbound_bytes, opts.max_ws_message_bytes,
+                       opts.ws_handshake_timeout, opts.ws_close_timeout, opts.idle_timeout,
+                       opts.sockjs_heartbeat, opts.sockjs_disconnect_delay,
+                       opts.sockjs_streaming_bytes, opts.sockjs_max_session_id},
            std::move(h.stomp)),
         acceptor(shards.at(0)) {
     if (!opts.static_dir.empty()) files.emplace(opts.static_dir);
@@ -154,7 +159,7 @@ struct server_state {
   ws::endpoint ws;
   std::optional<static_files> files;
   std::size_t largest_body = 0;
-  tcp::acceptor acceptor;       // used on shard 0 only, after start()
+  tcp::acceptor acceptor;  // used on shard 0 only, after start()
   ws::live_set http_connections;
   std::atomic<unsigned short> port{0};
 };
@@ -206,9 +211,11 @@ class http_connection final : public ws::closable,
     const auto& opts = state_->opts;
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
-    parser.body_limit(state_->largest_body);  // the per-route limit is applied once the target is known
+    parser.body_limit(
+        state_->largest_body);  // the per-route limit is applied once the target is known
 
     if (draining_) co_return after::close;
+    if (buffer_.size() == 0 && buffer_.capacity() > kept_buffer_bytes) buffer_.shrink_to_fit();
     idle_ = true;
     stream_.expires_after(opts.idle_timeout);
     auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer_, parser, use_tuple);
@@ -264,9 +271,12 @@ class http_connection final : public ws::closable,
 
     if (path == "/ws" || path.starts_with("/ws/")) {
       switch (co_await state_->ws.serve(stream_, req, std::string_view(path).substr(3))) {
-        case ws::after_request::upgraded: co_return after::upgraded;
-        case ws::after_request::keep_alive: co_return draining_ ? after::close : after::keep_alive;
-        case ws::after_request::close: co_return after::close;
+        case ws::after_request::upgraded:
+          co_return after::upgraded;
+        case ws::after_request::keep_alive:
+          co_return draining_ ? after::close : after::keep_alive;
+        case ws::after_request::close:
+          co_return after::close;
       }
     }
     if (is_rest_path(path)) co_return co_await call_rest(req, *target, std::move(path), keep_alive);
@@ -399,7 +409,8 @@ asio::awaitable<void> accept_loop(std::shared_ptr<server_state> state) {
     auto connection = std::make_shared<http_connection>(std::move(socket), state);
     state->http_connections.add(connection);
     auto ex = connection->executor();
-    asio::co_spawn(ex, [connection] { return connection->run(); }, ws::log_failure("http connection"));
+    asio::co_spawn(
+        ex, [connection] { return connection->run(); }, ws::log_failure("http connection"));
   }
 }
 

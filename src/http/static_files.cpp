@@ -28,7 +28,8 @@ bool is_within(const fs::path& root, const fs::path& p) {
 
 std::string_view content_type_for(std::string_view filename) {
   std::string ext(extension_of(filename));
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   if (ext == "html") return "text/html; charset=utf-8";
   if (ext == "js" || ext == "mjs") return "text/javascript; charset=utf-8";
   if (ext == "css") return "text/css; charset=utf-8";
@@ -69,8 +70,8 @@ static_files::static_files(const fs::path& root) {
 }
 
 std::optional<static_file> static_files::resolve(std::string_view path) const {
-  if (path.empty() || path.front() != '/' || path.find_first_of(std::string_view("\\\0", 2)) !=
-                                                 std::string_view::npos)
+  if (path.empty() || path.front() != '/' ||
+      path.find_first_of(std::string_view("\\\0", 2)) != std::string_view::npos)
     return std::nullopt;
   fs::path relative;
   std::string_view last;

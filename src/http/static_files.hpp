@@ -21,7 +21,7 @@ struct static_file {
   std::string_view content_type;
   std::string_view cache_control;
   std::uintmax_t size = 0;
-  std::string etag;            // from size and modification time
+  std::string etag;  // from size and modification time
 };
 
 class static_files {

@@ -57,6 +57,9 @@ void stomp_session::off_thread(Work work, Then then) {
 
 void stomp_session::on_data(std::string_view bytes) {
   if (closed_) return;
+  // A transport may report on_close() from inside close() and drop its reference to us there
+  // (SockJS with nothing left to flush): stay alive until this input is handled.
+  auto self = shared_from_this();
   last_in_ = clock::now();
   parser_.feed(bytes);
   while (!closed_) {

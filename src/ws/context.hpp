@@ -39,10 +39,6 @@ class sockjs_registry {
     auto it = sessions_.find(id);
     if (it != sessions_.end() && it->second.get() == s) sessions_.erase(it);
   }
-  std::size_t size() const {
-    std::lock_guard lock(mu_);
-    return sessions_.size();
-  }
 
  private:
   mutable std::mutex mu_;
@@ -52,9 +48,9 @@ class sockjs_registry {
 struct context {
   options opts;
   realtime::session_factory factory;
-  live_set live;              // every WebSocket and SockJS session, for close_all()
-  sockjs_registry sockjs;     // SockJS sessions of the xhr transports
-  std::string going_away;     // close reason of close_all(); written once before it posts
+  live_set live;           // every WebSocket and SockJS session, for close_all()
+  sockjs_registry sockjs;  // SockJS sessions of the xhr transports
+  std::string going_away;  // close reason of close_all(); written once before it posts
 };
 
 }  // namespace parley::ws

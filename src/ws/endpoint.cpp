@@ -26,7 +26,8 @@ namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // SockJS responses that carry session data must never be cached (iOS caches POSTs).
-constexpr std::string_view no_cache = "no-store, no-cache, no-transform, must-revalidate, max-age=0";
+constexpr std::string_view no_cache =
+    "no-store, no-cache, no-transform, must-revalidate, max-age=0";
 // Preflight answers may be cached by the browser for a year, as the protocol recommends.
 constexpr std::string_view one_year = "31536000";
 // xhr_streaming opens with 2 KiB of `h` and a newline: some browsers deliver nothing of a
@@ -81,7 +82,8 @@ string_response method_not_allowed(const upgrade_request& req, std::string_view 
 string_response preflight(const upgrade_request& req, std::string_view methods) {
   auto res = make_response(req, http::status::no_content, {}, {});
   res.set(http::field::cache_control, std::string("public, max-age=") + std::string(one_year));
-  res.set(http::field::expires, http_date(std::chrono::system_clock::now() + std::chrono::hours(24 * 365)));
+  res.set(http::field::expires,
+          http_date(std::chrono::system_clock::now() + std::chrono::hours(24 * 365)));
   res.set(http::field::access_control_max_age, one_year);
   res.set(http::field::access_control_allow_methods, methods);
   set_cors(res, req);
@@ -91,9 +93,10 @@ string_response preflight(const upgrade_request& req, std::string_view methods) 
 string_response info(const upgrade_request& req) {
   std::uint32_t entropy;
   core::secure_random(&entropy, sizeof entropy);
-  auto res = make_response(req, http::status::ok, "application/json;charset=UTF-8",
-                           R"({"websocket":true,"origins":["*:*"],"cookie_needed":false,"entropy":)" +
-                               std::to_string(entropy) + "}");
+  auto res =
+      make_response(req, http::status::ok, "application/json;charset=UTF-8",
+                    R"({"websocket":true,"origins":["*:*"],"cookie_needed":false,"entropy":)" +
+                        std::to_string(entropy) + "}");
   res.set(http::field::cache_control, no_cache);
   set_cors(res, req);
   return res;
@@ -201,9 +204,8 @@ asio::awaitable<after_request> endpoint::xhr_send(beast::tcp_stream& stream, upg
     set_cors(res, req);
     co_return co_await write(stream, std::move(res), timeout);
   }
-  asio::post(session->executor(), [session, m = std::move(*messages)]() mutable {
-    session->receive(std::move(m));
-  });
+  asio::post(session->executor(),
+             [session, m = std::move(*messages)]() mutable { session->receive(std::move(m)); });
   auto res = text(req, http::status::no_content, {});
   res.set(http::field::cache_control, no_cache);
   set_cors(res, req);

@@ -8,15 +8,15 @@
 namespace parley::ws {
 
 struct options {
-  std::size_t max_outbound_bytes;            // per-connection queue budget (slow consumer)
-  std::size_t max_message_bytes;             // largest inbound WebSocket message / SockJS batch
-  std::chrono::seconds handshake_timeout;    // WebSocket opening and closing handshakes
-  std::chrono::seconds close_timeout;        // close(): drain + close frame, then the socket goes
-  std::chrono::seconds write_timeout;        // one HTTP response write on the SockJS xhr legs
-  std::chrono::seconds sockjs_heartbeat;     // `h` frame interval while nothing else was sent
+  std::size_t max_outbound_bytes;          // per-connection queue budget (slow consumer)
+  std::size_t max_message_bytes;           // largest inbound WebSocket message
+  std::chrono::seconds handshake_timeout;  // WebSocket opening and closing handshakes
+  std::chrono::seconds close_timeout;      // close(): drain + close frame, then the socket goes
+  std::chrono::seconds write_timeout;      // one HTTP response write on the SockJS xhr legs
+  std::chrono::seconds sockjs_heartbeat;   // `h` frame interval while nothing else was sent
   std::chrono::seconds sockjs_disconnect_delay;  // a session with no receiving request dies
-  std::size_t sockjs_streaming_bytes;        // xhr_streaming response is ended after this many
-  std::size_t sockjs_max_session_id;         // longest accepted session id (client-chosen)
+  std::size_t sockjs_streaming_bytes;            // xhr_streaming response is ended after this many
+  std::size_t sockjs_max_session_id;             // longest accepted session id (client-chosen)
 };
 
 }  // namespace parley::ws

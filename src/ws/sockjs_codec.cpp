@@ -9,8 +9,12 @@ namespace {
 constexpr char hex_digits[] = "0123456789abcdef";
 
 void append_u_escape(std::string& out, std::uint32_t cp) {
-  char buf[6] = {'\\', 'u', hex_digits[(cp >> 12) & 0xF], hex_digits[(cp >> 8) & 0xF],
-                 hex_digits[(cp >> 4) & 0xF], hex_digits[cp & 0xF]};
+  char buf[6] = {'\\',
+                 'u',
+                 hex_digits[(cp >> 12) & 0xF],
+                 hex_digits[(cp >> 8) & 0xF],
+                 hex_digits[(cp >> 4) & 0xF],
+                 hex_digits[cp & 0xF]};
   out.append(buf, sizeof buf);
 }
 
@@ -92,14 +96,29 @@ void append_escaped(std::string& out, std::string_view s) {
     out.append(s.data() + run, i - run);
     if (c < 0x80) {
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default: append_u_escape(out, c);  // other C0 controls and DEL
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\b':
+          out += "\\b";
+          break;
+        case '\f':
+          out += "\\f";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        default:
+          append_u_escape(out, c);  // other C0 controls and DEL
       }
       ++i;
     } else {
@@ -164,10 +183,14 @@ class decoder {
     for (int k = 0; k < 4; ++k) {
       char c = in_[pos_++];
       v <<= 4;
-      if (c >= '0' && c <= '9') v |= static_cast<std::uint32_t>(c - '0');
-      else if (c >= 'a' && c <= 'f') v |= static_cast<std::uint32_t>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') v |= static_cast<std::uint32_t>(c - 'A' + 10);
-      else return false;
+      if (c >= '0' && c <= '9')
+        v |= static_cast<std::uint32_t>(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        v |= static_cast<std::uint32_t>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        v |= static_cast<std::uint32_t>(c - 'A' + 10);
+      else
+        return false;
     }
     return true;
   }
@@ -191,14 +214,30 @@ class decoder {
       out.append(in_.data() + run, pos_ - run);
       if (++pos_ == in_.size()) return false;
       switch (in_[pos_++]) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
         case 'u': {
           std::uint32_t cp;
           if (!hex4(cp)) return false;
@@ -217,7 +256,8 @@ class decoder {
           append_utf8(out, cp);
           break;
         }
-        default: return false;
+        default:
+          return false;
       }
       run = pos_;
     }

@@ -13,11 +13,10 @@ using realtime::outbound;
 
 sockjs_session::sockjs_session(asio::any_io_executor home, std::shared_ptr<context> ctx,
                                std::string id, receive_kind kind, std::string remote)
-    : home_(std::move(home)),
-      ctx_(std::move(ctx)),
+    : ctx_(std::move(ctx)),
       id_(std::move(id)),
       remote_(std::move(remote)),
-      timer_(home_),
+      timer_(std::move(home)),
       kind_(kind) {}
 
 sockjs_session::~sockjs_session() { ctx_->live.remove(this); }
@@ -28,11 +27,12 @@ std::string_view sockjs_session::transport() const {
 
 void sockjs_session::attach(std::shared_ptr<receiver> r, receive_kind kind) {
   if (state_ == state::closed || receiver_) {
-    auto frame = state_ == state::closed
-                     ? close_frame_
-                     : sockjs::close_frame(sockjs::another_connection_code,
-                                           "Another connection still open") + '\n';
-    asio::post(r->executor, [r, frame = std::move(frame)]() mutable { r->hand(std::move(frame), true); });
+    auto frame = state_ == state::closed ? close_frame_
+                                         : sockjs::close_frame(sockjs::another_connection_code,
+                                                               "Another connection still open") +
+                                               '\n';
+    asio::post(r->executor,
+               [r, frame = std::move(frame)]() mutable { r->hand(std::move(frame), true); });
     return;
   }
   receiver_ = std::move(r);
@@ -75,7 +75,7 @@ bool sockjs_session::send(outbound frame) {
   // Deferred to the end of the current handler run, so a burst becomes one `a[...]` chunk.
   if (!pump_scheduled_) {
     pump_scheduled_ = true;
-    asio::post(home_, [self = shared_from_this()] {
+    asio::post(executor(), [self = shared_from_this()] {
       self->pump_scheduled_ = false;
       self->pump();
     });
@@ -125,9 +125,8 @@ void sockjs_session::hand(std::string chunk, bool last) {
   last = last || kind_ == receive_kind::polling ||
          receiver_bytes_ >= ctx_->opts.sockjs_streaming_bytes;
   auto r = last ? std::move(receiver_) : receiver_;
-  asio::post(r->executor, [r, chunk = std::move(chunk), last]() mutable {
-    r->hand(std::move(chunk), last);
-  });
+  asio::post(r->executor,
+             [r, chunk = std::move(chunk), last]() mutable { r->hand(std::move(chunk), last); });
   if (state_ == state::closed) return;  // the lingering timer is already set
   arm_timer(last ? ctx_->opts.sockjs_disconnect_delay : ctx_->opts.sockjs_heartbeat);
 }

@@ -62,7 +62,7 @@ class sockjs_session final : public realtime::connection,
 
   bool send(realtime::outbound frame) override;
   void close(std::optional<realtime::outbound> last, bool drop_queued) override;
-  boost::asio::any_io_executor executor() override { return home_; }
+  boost::asio::any_io_executor executor() override { return timer_.get_executor(); }
   std::string remote_address() const override { return remote_; }
   std::string_view transport() const override;
   void go_away(std::string_view reason) override;
@@ -76,19 +76,18 @@ class sockjs_session final : public realtime::connection,
   void arm_timer(std::chrono::steady_clock::duration after);
   void on_timer();
 
-  boost::asio::any_io_executor home_;
   std::shared_ptr<context> ctx_;
   std::string id_;
   std::string remote_;
   std::shared_ptr<realtime::session_handler> handler_;
   outbound_queue queue_;
   std::shared_ptr<receiver> receiver_;  // the attached receiving request, if any
-  boost::asio::steady_timer timer_;
+  boost::asio::steady_timer timer_;     // its executor is the session's home shard
   std::string close_frame_;             // once closed: `c[...]\n` for every later request
   std::size_t receiver_bytes_ = 0;      // handed to the current receiver
   receive_kind kind_;
   state state_ = state::fresh;
-  bool receiver_waiting_ = false;       // the receiver has no chunk in flight
+  bool receiver_waiting_ = false;  // the receiver has no chunk in flight
   bool pump_scheduled_ = false;
 };
 

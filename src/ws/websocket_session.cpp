@@ -109,8 +109,10 @@ std::string_view negotiate_subprotocol(std::string_view offered) {
       auto comma = rest.find(',');
       auto token = rest.substr(0, comma);
       rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-      while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
-      while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+      while (!token.empty() && (token.front() == ' ' || token.front() == '\t'))
+        token.remove_prefix(1);
+      while (!token.empty() && (token.back() == ' ' || token.back() == '\t'))
+        token.remove_suffix(1);
       if (token == candidate) return candidate;
     }
   }
@@ -278,7 +280,9 @@ void websocket_session::flush() {
   if (mode_ == framing::raw ? next_raw_batch() : next_sockjs_message()) {
     writing_ = true;
     sockjs_quiet_ = false;
-    auto done = [self = shared_from_this()](boost::system::error_code ec, std::size_t) { self->on_write(ec); };
+    auto done = [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+      self->on_write(ec);
+    };
     if (mode_ == framing::raw)
       ws_.async_write(frame_buffers(inflight_), std::move(done));
     else

@@ -85,8 +85,8 @@ class websocket_session final : public realtime::connection,
   std::shared_ptr<context> ctx_;
   std::shared_ptr<realtime::session_handler> handler_;
   outbound_queue queue_;
-  std::vector<realtime::outbound> inflight_;  // frames of the write in flight (raw mode)
-  std::string out_;                           // the SockJS message being written
+  std::vector<realtime::outbound> inflight_;          // frames of the write in flight (raw mode)
+  std::string out_;                                   // the SockJS message being written
   std::unique_ptr<boost::asio::steady_timer> timer_;  // SockJS heartbeat; close deadline
   std::size_t inflight_bytes_ = 0;
   boost::asio::ip::tcp::endpoint remote_;
@@ -96,10 +96,10 @@ class websocket_session final : public realtime::connection,
   bool writing_ = false;
   bool flush_scheduled_ = false;
   bool close_sent_ = false;
-  bool sockjs_open_pending_ = false;    // `o` still to send
-  bool sockjs_close_pending_ = false;   // `c[...]` still to send
-  bool sockjs_heartbeat_due_ = false;   // `h` still to send
-  bool sockjs_quiet_ = true;            // nothing written since the last heartbeat tick
+  bool sockjs_open_pending_ = false;   // `o` still to send
+  bool sockjs_close_pending_ = false;  // `c[...]` still to send
+  bool sockjs_heartbeat_due_ = false;  // `h` still to send
+  bool sockjs_quiet_ = true;           // nothing written since the last heartbeat tick
 };
 
 }  // namespace parley::ws

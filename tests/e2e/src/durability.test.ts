@@ -50,7 +50,7 @@ function sendPipelined(sessions: StompSession[], chatId: number, n: number, acke
 }
 
 describe('durability', () => {
-  test('every message acknowledged before a SIGKILL is in the history after restart', async () => {
+  test('bug 17: every message acknowledged before a SIGKILL is in the history after restart', async () => {
     await withServer(async (srv) => {
       const [a, b] = (await registerMany(srv.api(), 2)) as [TestUser, TestUser];
       const room = await createRoom(a, [b], 'PUBLIC');
@@ -72,7 +72,7 @@ describe('durability', () => {
     });
   });
 
-  test('a SIGKILL with messages in flight loses none that were acknowledged and leaves no gap', async () => {
+  test('bug 17: a SIGKILL with messages in flight loses none that were acknowledged and leaves no gap', async () => {
     await withServer(async (srv) => {
       const [a, b] = (await registerMany(srv.api(), 2)) as [TestUser, TestUser];
       const room = await createRoom(a, [b], 'PUBLIC');

@@ -263,7 +263,8 @@ describe('members', () => {
     assert.deepEqual(ms.map((m) => m.userId).sort(), [a.userId, b.userId, c.userId].sort());
     assert.equal(ms.find((m) => m.userId === c.userId).admin, false, 'added as non-admin');
     const dup = await a.api.post(`/chat/rooms/${room.chatId}/members`, { userId: c.userId });
-    assert.ok(dup.status === 409 || dup.status === 400, `already a member: ${show(dup)}`);
+    // Adding someone already in may be idempotent (201/200) or refused (409/400); never a second membership.
+    assert.ok([200, 201, 400, 409].includes(dup.status), `already a member: ${show(dup)}`);
     assert.equal((await members(a, room.chatId)).length, 3, 'no duplicate membership');
     const ghost = await a.api.post(`/chat/rooms/${room.chatId}/members`, { userId: '00000000-0000-4000-8000-000000000000' });
     assertError(ghost, 404, 'unknown user');
@@ -280,7 +281,7 @@ describe('members', () => {
     assert.equal(get.status, 200, 'the added user now sees the room');
   });
 
-  test('remove: an admin removes (200), a member cannot remove others (403), anyone can leave (200)', async () => {
+  test('bug 14: remove: an admin removes (200), a member cannot remove others (403), anyone can leave (200)', async () => {
     const [a, b, c, d] = await registerMany(anon, 4) as [TestUser, TestUser, TestUser, TestUser];
     const room = await createRoom(a, [b, c, d], 'PRIVATE');
     assertError(await b.api.delete(`/chat/rooms/${room.chatId}/members/${c.userId}`), 403, 'member removes other');
@@ -295,7 +296,7 @@ describe('members', () => {
     assertError(notMember, 404, 'removing a non-member');
   });
 
-  test('admin endpoint: an admin promotes a member, who can then act as admin; a non-admin gets 403', async () => {
+  test('bug 14: admin endpoint: an admin promotes a member, who can then act as admin; a non-admin gets 403', async () => {
     const [a, b, c, d] = await registerMany(anon, 4) as [TestUser, TestUser, TestUser, TestUser];
     const room = await createRoom(a, [b, c], 'PRIVATE');
     assertError(await b.api.put(`/chat/rooms/${room.chatId}/members/${c.userId}/admin`, { admin: true }), 403, 'non-admin promotes');
@@ -314,7 +315,7 @@ describe('members', () => {
     assertError(bad, 400, 'admin must be a boolean');
   });
 
-  test('the last admin cannot leave, be removed or be demoted while others remain (409)', async () => {
+  test('bug 14: the last admin cannot leave, be removed or be demoted while others remain (409)', async () => {
     const [a, b] = await registerMany(anon, 2) as [TestUser, TestUser];
     const room = await createRoom(a, [b], 'PRIVATE');
     const leave = await a.api.delete(`/chat/rooms/${room.chatId}/members/${a.userId}`);

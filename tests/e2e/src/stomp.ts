@@ -350,7 +350,7 @@ export class RawStomp {
     const h: Record<string, string> = { 'accept-version': '1.2,1.1,1.0', host: '127.0.0.1', 'heart-beat': '0,0', ...headers };
     if (token !== undefined) h['Authorization'] = `Bearer ${token}`;
     raw.send('CONNECT', h);
-    const frame = await raw.frames.waitFor((f) => f.command === 'CONNECTED' || f.command === 'ERROR', 5000, 'CONNECTED or ERROR');
+    const frame = await Promise.race([raw.waitFrame('CONNECTED'), raw.waitFrame('ERROR')]);
     return { raw, frame };
   }
 
@@ -366,8 +366,21 @@ export class RawStomp {
     if (this.ws.readyState === WebSocket.OPEN) this.ws.send(data);
   }
 
+  /** Waits for a frame; fails at once if the socket closes without it (e.g. a bare WebSocket close). */
   waitFrame(command: string, pred: (f: RawFrame) => boolean = () => true, timeoutMs = 5000): Promise<RawFrame> {
-    return this.frames.waitFor((f) => f.command === command && pred(f), timeoutMs, `${command} frame`);
+    const match = (f: RawFrame) => f.command === command && pred(f);
+    const got = this.frames.waitFor(match, timeoutMs, `${command} frame`);
+    const closedFirst = this.closed.then((c) => {
+      const f = this.frames.items.find(match);
+      if (f) return f;
+      throw new Error(
+        `socket closed (WebSocket code ${c.code}${c.reason ? ` "${c.reason}"` : ''}) before the awaited ${command} frame; ` +
+          `frames seen: ${this.frames.items.map((x) => x.command + (x.headers['code'] ? `(${x.headers['code']})` : '')).join(', ')}`,
+      );
+    });
+    got.catch(() => undefined);
+    closedFirst.catch(() => undefined);
+    return Promise.race([got, closedFirst]);
   }
 
   /** Resolves once the server has closed the socket; rejects after the deadline. */

@@ -73,8 +73,8 @@ class recording_fanout final : public fanout {
 
   void publish(std::string destination, std::string payload, std::string message_id) override {
     std::lock_guard lock(mutex_);
-    published_.push_back({std::move(destination), json::parse(payload).as_object(),
-                          std::move(message_id)});
+    published_.push_back(
+        {std::move(destination), json::parse(payload).as_object(), std::move(message_id)});
   }
   void revoke(std::int64_t chat_id, std::string user_id) override {
     std::lock_guard lock(mutex_);
@@ -95,7 +95,7 @@ class recording_fanout final : public fanout {
     for (auto& p : published())
       if (p.destination == destination &&
           (type.empty() || (p.payload.contains("type") && p.payload.at("type").is_string() &&
-                             p.payload.at("type").get_string() == type)))
+                            p.payload.at("type").get_string() == type)))
         out.push_back(p);
     return out;
   }
@@ -138,11 +138,14 @@ struct chat_env {
       return {};
     }
     auto& o = r->body.as_object();
-    account a{{}, std::string(o.at("accessToken").as_string()),
+    account a{{},
+              std::string(o.at("accessToken").as_string()),
               std::string(o.at("refreshToken").as_string())};
     auto who = chat.authenticate(a.access_token);
-    if (!who) ADD_FAILURE() << "authenticate: " << who.error().message;
-    else a.who = *who;
+    if (!who)
+      ADD_FAILURE() << "authenticate: " << who.error().message;
+    else
+      a.who = *who;
     return a;
   }
 

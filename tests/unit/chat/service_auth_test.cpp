@@ -19,8 +19,9 @@ std::string refresh_of(const outcome<reply>& r) {
 }
 
 TEST_F(chat_service, register_answers_201_with_an_access_and_a_refresh_token) {
-  auto r = chat.register_user(R"({"fullName":"Dan Doe","username":"dan_1","email":"dan@example.com",)"
-                              R"("password":"Secret#123","bio":"hi"})");
+  auto r =
+      chat.register_user(R"({"fullName":"Dan Doe","username":"dan_1","email":"dan@example.com",)"
+                         R"("password":"Secret#123","bio":"hi"})");
   auto body = ok(r, 201);
   ASSERT_TRUE(body.is_object());
   auto who = chat.authenticate(std::string(body.at("accessToken").as_string()));
@@ -97,7 +98,8 @@ TEST_F(chat_service, login_gives_the_same_401_for_an_unknown_user_and_a_wrong_pa
 }
 
 TEST_F(chat_service, login_locks_a_username_after_five_failures_with_429) {
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(status_of(chat.login(login_body("alice", "Wrong#1234"))), 401) << i;
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(status_of(chat.login(login_body("alice", "Wrong#1234"))), 401) << i;
   auto locked = chat.login(login_body("alice", "Secret#123"));  // even the right password
   ASSERT_FALSE(locked);
   EXPECT_EQ(locked.error().status, 429);
@@ -110,14 +112,16 @@ TEST_F(chat_service, login_locks_a_username_after_five_failures_with_429) {
 }
 
 TEST_F(chat_service, login_locks_unknown_usernames_too) {
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(status_of(chat.login(login_body("ghost", "Wrong#1234"))), 401);
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(status_of(chat.login(login_body("ghost", "Wrong#1234"))), 401);
   EXPECT_EQ(status_of(chat.login(login_body("ghost", "Wrong#1234"))), 429);
 }
 
 TEST_F(chat_service, a_successful_login_forgets_earlier_failures) {
   for (int i = 0; i < 4; ++i) chat.login(login_body("alice", "Wrong#1234"));
   EXPECT_EQ(status_of(chat.login(login_body("alice", "Secret#123"))), 200);
-  for (int i = 0; i < 4; ++i) EXPECT_EQ(status_of(chat.login(login_body("alice", "Wrong#1234"))), 401);
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(status_of(chat.login(login_body("alice", "Wrong#1234"))), 401);
   EXPECT_EQ(status_of(chat.login(login_body("alice", "Secret#123"))), 200);
 }
 

@@ -23,8 +23,8 @@ TEST_F(chat_service, creating_a_room_announces_room_added_to_the_other_members) 
 }
 
 TEST_F(chat_service, a_new_direct_message_announces_room_added_once) {
-  auto body = json::serialize(json::object{{"type", "DIRECT_MESSAGE"},
-                                           {"memberIds", json::array{json::value(bob.who.user_id)}}});
+  auto body = json::serialize(json::object{
+      {"type", "DIRECT_MESSAGE"}, {"memberIds", json::array{json::value(bob.who.user_id)}}});
   ASSERT_TRUE(chat.create_room(alice.who, body));
   ASSERT_TRUE(chat.create_room(alice.who, body));
   EXPECT_EQ(out.to(destinations::user_events(bob.who.user_id), "ROOM_ADDED").size(), 1u);
@@ -106,7 +106,8 @@ TEST_F(chat_service, presence_goes_online_with_the_first_session_and_offline_aft
 
   chat.session_closed(alice.who);
   EXPECT_EQ(presence_for_bob().size(), 1u) << "one session is still open";
-  auto batch = ok(chat.user_status_batch(bob.who, json::serialize(json::array{json::value(alice.who.user_id)})));
+  auto batch = ok(chat.user_status_batch(
+      bob.who, json::serialize(json::array{json::value(alice.who.user_id)})));
   EXPECT_EQ(batch.at(alice.who.user_id).at("status").as_string(), "ONLINE");
 
   chat.session_closed(alice.who);
@@ -118,14 +119,16 @@ TEST_F(chat_service, presence_goes_online_with_the_first_session_and_offline_aft
   // Nobody who shares no room with alice hears about her.
   EXPECT_TRUE(out.to(destinations::user_events(carol.who.user_id), "PRESENCE").empty());
 
-  batch = ok(chat.user_status_batch(bob.who, json::serialize(json::array{json::value(alice.who.user_id)})));
+  batch = ok(chat.user_status_batch(bob.who,
+                                    json::serialize(json::array{json::value(alice.who.user_id)})));
   EXPECT_EQ(batch.at(alice.who.user_id).at("status").as_string(), "OFFLINE");
   EXPECT_EQ(batch.at(alice.who.user_id).at("lastSeen").as_string(), seen);
 }
 
 TEST_F(chat_service, presence_of_a_user_never_seen_is_offline_with_null_last_seen) {
   auto batch = ok(chat.user_status_batch(
-      alice.who, json::serialize(json::array{json::value(carol.who.user_id), json::value(core::make_uuid())})));
+      alice.who, json::serialize(
+                     json::array{json::value(carol.who.user_id), json::value(core::make_uuid())})));
   EXPECT_EQ(batch.at(carol.who.user_id).at("status").as_string(), "OFFLINE");
   EXPECT_TRUE(batch.at(carol.who.user_id).at("lastSeen").is_null());
   EXPECT_EQ(status_of(chat.user_status_batch(alice.who, R"({"not":"an array"})")), 400);

@@ -33,8 +33,9 @@ TEST_F(chat_service_messages, messages_get_contiguous_seq_and_strictly_increasin
 }
 
 TEST_F(chat_service_messages, a_message_takes_its_sender_from_the_token_not_the_body) {
-  auto r = ok(chat.post_message(alice.who, room,
-                                json::serialize(json::object{{"content", "hi"}, {"userId", bob.who.user_id}})),
+  auto r = ok(chat.post_message(
+                  alice.who, room,
+                  json::serialize(json::object{{"content", "hi"}, {"userId", bob.who.user_id}})),
               201);
   EXPECT_EQ(r.at("userId").as_string(), alice.who.user_id);
   EXPECT_EQ(r.at("status").as_string(), "SENT");
@@ -59,17 +60,21 @@ TEST_F(chat_service_messages, content_is_validated) {
   std::string max_text;
   for (int i = 0; i < 4000; ++i) max_text += "é";
   post(alice.who, room, max_text);
-  EXPECT_EQ(status_of(chat.post_message(alice.who, room,
-                                        json::serialize(json::object{{"content", max_text + "e"}}))),
+  EXPECT_EQ(status_of(chat.post_message(
+                alice.who, room, json::serialize(json::object{{"content", max_text + "e"}}))),
             400);
-  EXPECT_EQ(status_of(chat.post_message(alice.who, room, R"({"content":"x","type":"VIDEO"})")), 400);
-  EXPECT_EQ(status_of(chat.post_message(alice.who, room, R"({"content":"not a url","type":"IMAGE"})")),
+  EXPECT_EQ(status_of(chat.post_message(alice.who, room, R"({"content":"x","type":"VIDEO"})")),
             400);
-  EXPECT_EQ(status_of(chat.post_message(alice.who, room, R"({"content":"/media/abc","type":"IMAGE"})")),
-            201);
-  EXPECT_EQ(status_of(chat.post_message(alice.who, room,
-                                        json::serialize(json::object{
-                                            {"content", "x"}, {"clientMessageId", std::string(65, 'c')}}))),
+  EXPECT_EQ(
+      status_of(chat.post_message(alice.who, room, R"({"content":"not a url","type":"IMAGE"})")),
+      400);
+  EXPECT_EQ(
+      status_of(chat.post_message(alice.who, room, R"({"content":"/media/abc","type":"IMAGE"})")),
+      201);
+  EXPECT_EQ(status_of(chat.post_message(
+                alice.who, room,
+                json::serialize(
+                    json::object{{"content", "x"}, {"clientMessageId", std::string(65, 'c')}}))),
             400);
 }
 
@@ -78,7 +83,8 @@ TEST_F(chat_service_messages, a_resend_with_the_same_client_message_id_creates_n
   auto again = post(alice.who, room, "once", "c-1", 200);
   EXPECT_EQ(id_of(again), id_of(first));
   EXPECT_EQ(again.at("clientMessageId").as_string(), "c-1");
-  auto stomp = send_stomp(alice.who, {{"chatRoomId", room}, {"content", "once"}, {"clientMessageId", "c-1"}});
+  auto stomp = send_stomp(alice.who,
+                          {{"chatRoomId", room}, {"content", "once"}, {"clientMessageId", "c-1"}});
   ASSERT_TRUE(stomp) << stomp.error().message;
   EXPECT_EQ(*stomp, id_of(first)) << "the RECEIPT carries the original id";
   EXPECT_EQ(history(alice.who, room, {}).at("totalElements").as_int64(), 1);
@@ -89,14 +95,15 @@ TEST_F(chat_service_messages, a_resend_with_the_same_client_message_id_creates_n
 }
 
 TEST_F(chat_service_messages, stomp_send_accepts_a_chat_room_id_sent_as_a_string) {
-  auto r = send_raw(alice.who, R"({"chatRoomId":")" + std::to_string(room) + R"(","content":"hi"})");
+  auto r =
+      send_raw(alice.who, R"({"chatRoomId":")" + std::to_string(room) + R"(","content":"hi"})");
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_TRUE(core::is_ulid(*r));
 }
 
 TEST_F(chat_service_messages, stomp_send_refuses_an_invalid_body_with_invalid_body) {
-  for (std::string_view body : {"{not json", "[]", R"({"content":"no room"})",
-                                R"({"chatRoomId":true,"content":"x"})"}) {
+  for (std::string_view body :
+       {"{not json", "[]", R"({"content":"no room"})", R"({"chatRoomId":true,"content":"x"})"}) {
     auto r = send_raw(alice.who, body);
     ASSERT_FALSE(r) << body;
     EXPECT_EQ(r.error().code, "INVALID_BODY") << body;
@@ -186,7 +193,8 @@ TEST_F(chat_service_messages, a_status_update_never_changes_content) {
   EXPECT_EQ(m.at("status").as_string(), "DELIVERED");
 }
 
-TEST_F(chat_service_messages, a_status_update_by_a_non_member_or_for_an_unknown_message_is_refused) {
+TEST_F(chat_service_messages,
+       a_status_update_by_a_non_member_or_for_an_unknown_message_is_refused) {
   auto id = id_of(post(alice.who, room, "hello"));
   auto outsider = send_stomp(carol.who, status_body(id, "READ"));
   ASSERT_FALSE(outsider);
@@ -237,14 +245,16 @@ TEST_F(chat_service_messages, the_read_marker_over_stomp_answers_with_the_marker
 }
 
 TEST_F(chat_service_messages, typing_is_published_with_the_session_user) {
-  auto r = chat.on_typing(bob.who, json::serialize(json::object{
-                                       {"chatId", room}, {"typing", true}, {"userId", alice.who.user_id}}));
+  auto r = chat.on_typing(bob.who,
+                          json::serialize(json::object{
+                              {"chatId", room}, {"typing", true}, {"userId", alice.who.user_id}}));
   ASSERT_TRUE(r) << r.error().message;
   auto pubs = out.to(destinations::typing(room));
   ASSERT_EQ(pubs.size(), 1u);
   EXPECT_EQ(pubs[0].payload.at("userId").as_string(), bob.who.user_id);
   EXPECT_EQ(pubs[0].payload.at("typing").as_bool(), true);
-  auto outsider = chat.on_typing(carol.who, json::serialize(json::object{{"chatId", room}, {"typing", true}}));
+  auto outsider =
+      chat.on_typing(carol.who, json::serialize(json::object{{"chatId", room}, {"typing", true}}));
   ASSERT_FALSE(outsider);
   EXPECT_EQ(outsider.error().code, "NOT_MEMBER");
 }
@@ -256,8 +266,9 @@ TEST_F(chat_service_messages, subscriptions_are_authorized_by_membership) {
   auto events = chat.authorize_subscription(bob.who, "/user/queue/events");
   ASSERT_TRUE(events);
   EXPECT_EQ(*events, destinations::user_events(bob.who.user_id));
-  for (auto dest : {destinations::room(room), std::string("/topic/rooms/abc"), std::string("/topic/rooms/-1"),
-                    destinations::room(room) + "/other", std::string("/queue/anything")}) {
+  for (auto dest :
+       {destinations::room(room), std::string("/topic/rooms/abc"), std::string("/topic/rooms/-1"),
+        destinations::room(room) + "/other", std::string("/queue/anything")}) {
     auto r = chat.authorize_subscription(carol.who, dest);
     ASSERT_FALSE(r) << dest;
     EXPECT_EQ(r.error().code, "FORBIDDEN") << dest;

@@ -27,16 +27,18 @@ TEST_F(chat_service, a_direct_message_is_created_once_per_pair) {
 TEST_F(chat_service, a_direct_message_needs_exactly_one_other_member) {
   EXPECT_EQ(status_of(chat.create_room(alice.who, dm_body({}))), 400);
   EXPECT_EQ(status_of(chat.create_room(alice.who, dm_body({alice.who.user_id}))), 400);
-  EXPECT_EQ(status_of(chat.create_room(alice.who, dm_body({bob.who.user_id, carol.who.user_id}))), 400);
+  EXPECT_EQ(status_of(chat.create_room(alice.who, dm_body({bob.who.user_id, carol.who.user_id}))),
+            400);
 }
 
 TEST_F(chat_service, a_group_creator_is_its_admin) {
-  auto r = ok(chat.create_room(alice.who, json::serialize(json::object{
-                                              {"type", "PRIVATE"},
-                                              {"name", "team"},
-                                              {"description", "d"},
-                                              {"memberIds", json::array{json::value(bob.who.user_id)}}})),
-              201);
+  auto r = ok(
+      chat.create_room(alice.who, json::serialize(json::object{
+                                      {"type", "PRIVATE"},
+                                      {"name", "team"},
+                                      {"description", "d"},
+                                      {"memberIds", json::array{json::value(bob.who.user_id)}}})),
+      201);
   ASSERT_TRUE(r.is_object());
   EXPECT_EQ(r.at("name").as_string(), "team");
   EXPECT_TRUE(r.at("icon").is_null()) << "absent optional fields are null";
@@ -62,7 +64,8 @@ TEST_F(chat_service, a_non_member_gets_the_same_404_as_for_a_missing_room) {
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().status, 404);
   for (auto r : {chat.get_room(carol.who, room), chat.members(carol.who, room),
-                 chat.history(carol.who, room, {}), chat.history(carol.who, room, {{"after", id_of(sent)}})}) {
+                 chat.history(carol.who, room, {}),
+                 chat.history(carol.who, room, {{"after", id_of(sent)}})}) {
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().status, 404);
     EXPECT_EQ(r.error().message, missing.error().message);
@@ -109,7 +112,8 @@ TEST_F(chat_service, adding_an_existing_member_is_409_and_an_unknown_user_404) {
 }
 
 TEST_F(chat_service, a_direct_message_cannot_get_members_be_left_edited_or_deleted) {
-  auto dm = ok(chat.create_room(alice.who, dm_body({bob.who.user_id})), 201).at("chatId").as_int64();
+  auto dm =
+      ok(chat.create_room(alice.who, dm_body({bob.who.user_id})), 201).at("chatId").as_int64();
   EXPECT_EQ(status_of(chat.add_member(alice.who, dm, member_body(carol.who.user_id))), 400);
   EXPECT_EQ(status_of(chat.remove_member(alice.who, dm, alice.who.user_id)), 400);
   EXPECT_EQ(status_of(chat.remove_member(alice.who, dm, bob.who.user_id)), 400);
@@ -124,7 +128,8 @@ TEST_F(chat_service, the_last_admin_cannot_leave_be_removed_or_be_demoted_while_
   ASSERT_FALSE(leave);
   EXPECT_EQ(leave.error().status, 409);
   EXPECT_NE(leave.error().message.find("promote"), std::string::npos) << leave.error().message;
-  EXPECT_EQ(status_of(chat.set_admin(alice.who, room, alice.who.user_id, R"({"admin":false})")), 409);
+  EXPECT_EQ(status_of(chat.set_admin(alice.who, room, alice.who.user_id, R"({"admin":false})")),
+            409);
   // Once bob is an admin too, alice may step down or leave.
   ok(chat.set_admin(alice.who, room, bob.who.user_id, R"({"admin":true})"));
   ok(chat.remove_member(alice.who, room, alice.who.user_id));

@@ -66,8 +66,8 @@ TEST(config_set, an_unknown_key_is_an_error) {
   auto err = set(c, "server.nope", "1");
   ASSERT_TRUE(err);
   EXPECT_NE(err->find("unknown configuration key: server.nope"), std::string::npos) << *err;
-  EXPECT_TRUE(set(c, "listen", "x"));           // a key must name its section
-  EXPECT_TRUE(set(c, "Server.listen", "x"));    // keys are exact, not case-folded
+  EXPECT_TRUE(set(c, "listen", "x"));         // a key must name its section
+  EXPECT_TRUE(set(c, "Server.listen", "x"));  // keys are exact, not case-folded
 }
 
 TEST(config_set, a_bad_value_is_an_error_and_leaves_the_default) {
@@ -77,23 +77,15 @@ TEST(config_set, a_bad_value_is_an_error_and_leaves_the_default) {
     const char* key;
     const char* value;
   };
-  for (auto [key, value] : {bad{"auth.argon2", "foo"},
-                            bad{"stomp.heart_beat_ms", "-1"},
-                            bad{"stomp.heart_beat_ms", "10s"},
-                            bad{"auth.access_ttl_seconds", ""},
-                            bad{"server.workers", "-4"},
-                            bad{"server.workers", "four"},
-                            bad{"server.threads", "1.5"},
-                            bad{"server.max_body_bytes", "1MiB"},
-                            bad{"server.demo", "maybe"},
-                            bad{"server.data_dir", ""},
-                            bad{"storage.sync", "off"},
-                            bad{"log.level", "verbose"},
-                            bad{"log.format", "xml"},
-                            bad{"stomp.send_rate_per_second", "fast"},
-                            bad{"stomp.send_rate_per_second", "-5"},
-                            bad{"stomp.send_rate_per_second", "nan"},
-                            bad{"stomp.send_burst", "inf"}}) {
+  for (auto [key, value] :
+       {bad{"auth.argon2", "foo"}, bad{"stomp.heart_beat_ms", "-1"},
+        bad{"stomp.heart_beat_ms", "10s"}, bad{"auth.access_ttl_seconds", ""},
+        bad{"server.workers", "-4"}, bad{"server.workers", "four"}, bad{"server.threads", "1.5"},
+        bad{"server.max_body_bytes", "1MiB"}, bad{"server.demo", "maybe"},
+        bad{"server.data_dir", ""}, bad{"storage.sync", "off"}, bad{"log.level", "verbose"},
+        bad{"log.format", "xml"}, bad{"stomp.send_rate_per_second", "fast"},
+        bad{"stomp.send_rate_per_second", "-5"}, bad{"stomp.send_rate_per_second", "nan"},
+        bad{"stomp.send_burst", "inf"}}) {
     auto err = set(c, key, value);
     ASSERT_TRUE(err) << key << "=" << value;
     EXPECT_NE(err->find(std::string("invalid value for ") + key), std::string::npos) << *err;
@@ -151,11 +143,10 @@ TEST(config_load_file, an_unknown_key_in_a_known_section_is_an_error) {
 }
 
 TEST(config_load_file, a_value_of_the_wrong_type_is_an_error) {
-  for (std::string_view text : {"[server]\nworkers = \"four\"\n", "[server]\nworkers = true\n",
-                                "[server]\nthreads = 1.5\n", "[server]\nworkers = [1, 2]\n",
-                                "[server]\ndemo = 1.5\n", "[stomp]\nheart_beat_ms = -1\n",
-                                "[auth]\naccess_ttl_seconds = { a = 1 }\n",
-                                "[log]\nlevel = 2026-01-01\n"}) {
+  for (std::string_view text :
+       {"[server]\nworkers = \"four\"\n", "[server]\nworkers = true\n", "[server]\nthreads = 1.5\n",
+        "[server]\nworkers = [1, 2]\n", "[server]\ndemo = 1.5\n", "[stomp]\nheart_beat_ms = -1\n",
+        "[auth]\naccess_ttl_seconds = { a = 1 }\n", "[log]\nlevel = 2026-01-01\n"}) {
     config c;
     EXPECT_TRUE(load_text(c, text)) << text;
   }
@@ -233,12 +224,25 @@ TEST(config_dump, lists_every_key_once) {
   auto d = dump(config{});
   std::set<std::string> keys;
   for (auto& [k, v] : d) EXPECT_TRUE(keys.insert(k).second) << k;
-  std::set<std::string> expected = {
-      "server.listen", "server.threads", "server.workers", "server.data_dir",
-      "server.static_dir", "server.max_body_bytes", "server.max_outbound_bytes", "server.demo",
-      "auth.issuer", "auth.access_ttl_seconds", "auth.refresh_ttl_seconds", "auth.argon2",
-      "storage.sync", "stomp.heart_beat_ms", "stomp.max_frame_bytes",
-      "stomp.send_rate_per_second", "stomp.send_burst", "log.level", "log.format"};
+  std::set<std::string> expected = {"server.listen",
+                                    "server.threads",
+                                    "server.workers",
+                                    "server.data_dir",
+                                    "server.static_dir",
+                                    "server.max_body_bytes",
+                                    "server.max_outbound_bytes",
+                                    "server.demo",
+                                    "auth.issuer",
+                                    "auth.access_ttl_seconds",
+                                    "auth.refresh_ttl_seconds",
+                                    "auth.argon2",
+                                    "storage.sync",
+                                    "stomp.heart_beat_ms",
+                                    "stomp.max_frame_bytes",
+                                    "stomp.send_rate_per_second",
+                                    "stomp.send_burst",
+                                    "log.level",
+                                    "log.format"};
   EXPECT_EQ(keys, expected);
 }
 

@@ -68,6 +68,36 @@ TEST(ulid_generator, two_generators_do_not_repeat_ids) {
   EXPECT_NE(a.next(now), b.next(now));
 }
 
+TEST(ulid_generator, after_resuming_ids_follow_the_given_id_even_with_the_clock_behind_it) {
+  ulid_generator before_restart;
+  auto last = before_restart.next(at_ms(1'800'000'000'000));
+  ulid_generator g;
+  g.resume_after(last);
+  auto id = g.next(at_ms(1'700'000'000'000));  // the clock is behind the stored id
+  EXPECT_GT(id, last);
+  EXPECT_EQ(id.substr(0, 10), last.substr(0, 10));
+  EXPECT_GT(g.next(at_ms(1'800'000'000'000)), id) << "the same millisecond as the stored id";
+}
+
+TEST(ulid_generator, resuming_never_moves_the_generator_backwards) {
+  ulid_generator g;
+  auto newest = g.next(at_ms(1'800'000'000'000));
+  ulid_generator old_source;
+  g.resume_after(old_source.next(at_ms(1'700'000'000'000)));
+  EXPECT_GT(g.next(at_ms(1'700'000'000'000)), newest);
+}
+
+TEST(ulid_generator, resuming_after_a_malformed_id_is_ignored) {
+  ulid_generator g;
+  auto first = g.next(at_ms(1'800'000'000'000));
+  g.resume_after("not a ulid");
+  g.resume_after("");
+  g.resume_after("8ZZZZZZZZZZZZZZZZZZZZZZZZZ");
+  auto next = g.next(at_ms(1'800'000'000'000));
+  EXPECT_GT(next, first);
+  EXPECT_EQ(next.substr(0, 10), first.substr(0, 10));
+}
+
 TEST(is_ulid, accepts_generated_ids_and_rejects_malformed_ones) {
   ulid_generator g;
   EXPECT_TRUE(is_ulid(g.next(std::chrono::system_clock::now())));
@@ -76,8 +106,8 @@ TEST(is_ulid, accepts_generated_ids_and_rejects_malformed_ones) {
   EXPECT_FALSE(is_ulid(""));
   EXPECT_FALSE(is_ulid("01ARYZ6S41TSV4RRFFQ69G5FA"));    // 25 chars
   EXPECT_FALSE(is_ulid("01ARYZ6S41TSV4RRFFQ69G5FAVX"));  // 27 chars
-  EXPECT_FALSE(is_ulid("8ZZZZZZZZZZZZZZZZZZZZZZZZZ"));  // above 2^128
-  EXPECT_FALSE(is_ulid("01ARYZ6S41TSV4RRFFQ69G5FAI"));  // I, L, O, U are not Crockford digits
+  EXPECT_FALSE(is_ulid("8ZZZZZZZZZZZZZZZZZZZZZZZZZ"));   // above 2^128
+  EXPECT_FALSE(is_ulid("01ARYZ6S41TSV4RRFFQ69G5FAI"));   // I, L, O, U are not Crockford digits
   EXPECT_FALSE(is_ulid("01ARYZ6S41TSV4RRFFQ69G5FAL"));
   EXPECT_FALSE(is_ulid("01ARYZ6S41TSV4RRFFQ69G5FAO"));
   EXPECT_FALSE(is_ulid("01ARYZ6S41TSV4RRFFQ69G5FAU"));
@@ -114,9 +144,9 @@ TEST(random_token, is_unpadded_base64url_of_the_requested_bytes) {
   for (std::size_t n : {0u, 1u, 2u, 3u, 16u, 32u, 33u}) {
     auto t = random_token(n);
     EXPECT_EQ(t.size(), (n * 4 + 2) / 3) << n;
-    EXPECT_EQ(t.find_first_not_of(
-                  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-              std::string::npos)
+    EXPECT_EQ(
+        t.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+        std::string::npos)
         << t;
   }
 }

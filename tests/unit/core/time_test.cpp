@@ -20,7 +20,8 @@ TEST(iso8601, drops_sub_millisecond_precision) {
 }
 
 TEST(iso8601, round_trips_through_parse_at_millisecond_precision) {
-  for (std::int64_t ms : {0LL, 1LL, 999LL, 1000LL, 1795773600123LL, 1800000000001LL, 4102444799999LL}) {
+  for (std::int64_t ms :
+       {0LL, 1LL, 999LL, 1000LL, 1795773600123LL, 1800000000001LL, 4102444799999LL}) {
     auto text = iso8601(from_epoch_ms(ms));
     auto back = parse_iso8601(text);
     ASSERT_TRUE(back) << text;

@@ -1,23 +1,11 @@
 #include "realtime/hub.hpp"
 
+#include "recording_subscriber.hpp"
+
 #include <gtest/gtest.h>
 
 namespace parley::realtime {
 namespace {
-
-class recorder final : public subscriber {
- public:
-  explicit recorder(std::string user) : user_(std::move(user)) {}
-  void deliver(const outbound& frame) override { got.push_back(frame); }
-  void revoked(const std::string& subscription_id) override { revoked_ids.push_back(subscription_id); }
-  const std::string& user_id() const override { return user_; }
-
-  std::vector<outbound> got;
-  std::vector<std::string> revoked_ids;
-
- private:
-  std::string user_;
-};
 
 std::shared_ptr<const std::string> text(std::string s) {
   return std::make_shared<const std::string>(std::move(s));
@@ -25,7 +13,7 @@ std::shared_ptr<const std::string> text(std::string s) {
 
 TEST(hub, delivers_one_shared_body_to_each_subscriber_with_its_own_prefix) {
   hub h;
-  recorder a("alice"), b("bob");
+  recording_subscriber a("alice"), b("bob");
   auto pa = text("MESSAGE\nsubscription:sub-a\n"), pb = text("MESSAGE\nsubscription:sub-b\n");
   h.subscribe("/topic/rooms/1", &a, "sub-a", pa);
   h.subscribe("/topic/rooms/1", &b, "sub-b", pb);
@@ -42,7 +30,7 @@ TEST(hub, delivers_one_shared_body_to_each_subscriber_with_its_own_prefix) {
 
 TEST(hub, one_subscriber_may_hold_several_subscriptions_to_one_destination) {
   hub h;
-  recorder a("alice");
+  recording_subscriber a("alice");
   h.subscribe("/topic/rooms/1", &a, "x", text("x"));
   h.subscribe("/topic/rooms/1", &a, "y", text("y"));
   h.deliver("/topic/rooms/1", text("m"));
@@ -51,16 +39,17 @@ TEST(hub, one_subscriber_may_hold_several_subscriptions_to_one_destination) {
 
 TEST(hub, keeps_publication_order_per_subscriber) {
   hub h;
-  recorder a("alice");
+  recording_subscriber a("alice");
   h.subscribe("/topic/rooms/1", &a, "s", text("p"));
   for (int i = 0; i < 10; ++i) h.deliver("/topic/rooms/1", text(std::to_string(i)));
   ASSERT_EQ(a.got.size(), 10u);
-  for (int i = 0; i < 10; ++i) EXPECT_EQ(*a.got[static_cast<std::size_t>(i)].body, std::to_string(i));
+  for (int i = 0; i < 10; ++i)
+    EXPECT_EQ(*a.got[static_cast<std::size_t>(i)].body, std::to_string(i));
 }
 
 TEST(hub, delivers_only_to_the_destination_subscribed) {
   hub h;
-  recorder a("alice"), b("bob");
+  recording_subscriber a("alice"), b("bob");
   h.subscribe("/topic/rooms/1", &a, "s", text("p"));
   h.subscribe("/topic/rooms/1/typing", &b, "t", text("p"));
   h.deliver("/topic/rooms/1", text("m"));
@@ -70,7 +59,7 @@ TEST(hub, delivers_only_to_the_destination_subscribed) {
 
 TEST(hub, deliver_to_an_unknown_destination_is_a_no_op) {
   hub h;
-  recorder a("alice");
+  recording_subscriber a("alice");
   h.subscribe("/topic/rooms/1", &a, "s", text("p"));
   h.deliver("/topic/rooms/2", text("m"));
   EXPECT_TRUE(a.got.empty());
@@ -79,7 +68,7 @@ TEST(hub, deliver_to_an_unknown_destination_is_a_no_op) {
 
 TEST(hub, unsubscribe_stops_delivery_and_forgets_an_empty_destination) {
   hub h;
-  recorder a("alice"), b("bob");
+  recording_subscriber a("alice"), b("bob");
   h.subscribe("/topic/rooms/1", &a, "s", text("p"));
   h.subscribe("/topic/rooms/1", &b, "s", text("p"));
   h.unsubscribe("/topic/rooms/1", &a, "s");
@@ -92,7 +81,7 @@ TEST(hub, unsubscribe_stops_delivery_and_forgets_an_empty_destination) {
 
 TEST(hub, unsubscribe_removes_only_the_named_subscription) {
   hub h;
-  recorder a("alice");
+  recording_subscriber a("alice");
   h.subscribe("/topic/rooms/1", &a, "x", text("x"));
   h.subscribe("/topic/rooms/1", &a, "y", text("y"));
   h.unsubscribe("/topic/rooms/1", &a, "x");
@@ -103,7 +92,7 @@ TEST(hub, unsubscribe_removes_only_the_named_subscription) {
 
 TEST(hub, unsubscribing_something_unknown_is_harmless) {
   hub h;
-  recorder a("alice");
+  recording_subscriber a("alice");
   h.unsubscribe("/topic/rooms/1", &a, "nope");
   h.subscribe("/topic/rooms/1", &a, "s", text("p"));
   h.unsubscribe("/topic/rooms/1", &a, "other");
@@ -114,7 +103,7 @@ TEST(hub, unsubscribing_something_unknown_is_harmless) {
 
 TEST(hub, revoke_by_user_ends_that_users_subscriptions_to_every_topic_of_the_room) {
   hub h;
-  recorder a("alice"), b("bob");
+  recording_subscriber a("alice"), b("bob");
   for (auto suffix : {"", "/typing", "/receipts"}) {
     h.subscribe(std::string("/topic/rooms/1") + suffix, &a, std::string("a") + suffix, text("p"));
     h.subscribe(std::string("/topic/rooms/1") + suffix, &b, std::string("b") + suffix, text("p"));
@@ -123,7 +112,8 @@ TEST(hub, revoke_by_user_ends_that_users_subscriptions_to_every_topic_of_the_roo
   h.revoke("/topic/rooms/1", "alice");
   EXPECT_EQ(a.revoked_ids, (std::vector<std::string>{"a", "a/typing", "a/receipts"}));
   EXPECT_TRUE(b.revoked_ids.empty());
-  for (auto suffix : {"", "/typing", "/receipts"}) h.deliver(std::string("/topic/rooms/1") + suffix, text("m"));
+  for (auto suffix : {"", "/typing", "/receipts"})
+    h.deliver(std::string("/topic/rooms/1") + suffix, text("m"));
   h.deliver("/user/alice/queue/events", text("e"));
   EXPECT_EQ(a.got.size(), 1u) << "only the private queue is left";
   EXPECT_EQ(b.got.size(), 3u);
@@ -131,7 +121,7 @@ TEST(hub, revoke_by_user_ends_that_users_subscriptions_to_every_topic_of_the_roo
 
 TEST(hub, revoke_without_a_user_ends_every_subscription_of_the_room) {
   hub h;
-  recorder a("alice"), b("bob");
+  recording_subscriber a("alice"), b("bob");
   h.subscribe("/topic/rooms/1", &a, "a", text("p"));
   h.subscribe("/topic/rooms/1/typing", &b, "b", text("p"));
   h.revoke("/topic/rooms/1", "");
@@ -144,7 +134,7 @@ TEST(hub, revoke_without_a_user_ends_every_subscription_of_the_room) {
 
 TEST(hub, revoke_leaves_rooms_whose_id_shares_a_prefix) {
   hub h;
-  recorder a("alice");
+  recording_subscriber a("alice");
   h.subscribe("/topic/rooms/1", &a, "one", text("p"));
   h.subscribe("/topic/rooms/10", &a, "ten", text("p"));
   h.subscribe("/topic/rooms/10/typing", &a, "ten-typing", text("p"));
@@ -157,7 +147,7 @@ TEST(hub, revoke_leaves_rooms_whose_id_shares_a_prefix) {
 
 TEST(hub, revoke_of_a_room_nobody_watches_is_a_no_op) {
   hub h;
-  recorder a("alice");
+  recording_subscriber a("alice");
   h.subscribe("/topic/rooms/2", &a, "s", text("p"));
   h.revoke("/topic/rooms/1", "alice");
   EXPECT_TRUE(a.revoked_ids.empty());

@@ -1,25 +1,12 @@
 #include "realtime/local_bus.hpp"
 
+#include "recording_subscriber.hpp"
 #include "stomp/parser.hpp"
 
 #include <gtest/gtest.h>
 
 namespace parley::realtime {
 namespace {
-
-class recorder final : public subscriber {
- public:
-  explicit recorder(std::string user) : user_(std::move(user)) {}
-  void deliver(const outbound& frame) override { got.push_back(frame); }
-  void revoked(const std::string& subscription_id) override { revoked_ids.push_back(subscription_id); }
-  const std::string& user_id() const override { return user_; }
-
-  std::vector<outbound> got;
-  std::vector<std::string> revoked_ids;
-
- private:
-  std::string user_;
-};
 
 stomp::frame parse_one(const outbound& o) {
   stomp::parser p({}, stomp::direction::server_to_client);
@@ -44,9 +31,11 @@ class local_bus_test : public ::testing::Test {
 };
 
 TEST_F(local_bus_test, publish_reaches_the_hub_of_every_shard_with_one_shared_body) {
-  recorder a("alice"), b("bob");
-  h0.subscribe("/topic/rooms/1", &a, "sa", std::make_shared<const std::string>("MESSAGE\nsubscription:sa\n"));
-  h1.subscribe("/topic/rooms/1", &b, "sb", std::make_shared<const std::string>("MESSAGE\nsubscription:sb\n"));
+  recording_subscriber a("alice"), b("bob");
+  h0.subscribe("/topic/rooms/1", &a, "sa",
+               std::make_shared<const std::string>("MESSAGE\nsubscription:sa\n"));
+  h1.subscribe("/topic/rooms/1", &b, "sb",
+               std::make_shared<const std::string>("MESSAGE\nsubscription:sb\n"));
   bus.publish("/topic/rooms/1", R"({"content":"hi"})", "01ARYZ6S41TSV4RRFFQ69G5FAV");
   EXPECT_TRUE(a.got.empty()) << "delivery happens on the shard, not on the publisher's thread";
   run_all();
@@ -63,31 +52,35 @@ TEST_F(local_bus_test, publish_reaches_the_hub_of_every_shard_with_one_shared_bo
 }
 
 TEST_F(local_bus_test, a_private_queue_shows_the_name_the_client_subscribed_to) {
-  recorder a("alice");
-  h0.subscribe("/user/alice-id/queue/events", &a, "ev", std::make_shared<const std::string>("MESSAGE\nsubscription:ev\n"));
+  recording_subscriber a("alice");
+  h0.subscribe("/user/alice-id/queue/events", &a, "ev",
+               std::make_shared<const std::string>("MESSAGE\nsubscription:ev\n"));
   bus.publish("/user/alice-id/queue/events", R"({"type":"PRESENCE"})", "");
   bus.publish("/user/alice-id/queue/events", R"({"type":"PRESENCE"})", "");
   run_all();
   ASSERT_EQ(a.got.size(), 2u);
   auto f = parse_one(a.got[0]);
   EXPECT_EQ(f.header("destination"), "/user/queue/events");
-  auto id1 = parse_one(a.got[0]).header("message-id"), id2 = parse_one(a.got[1]).header("message-id");
+  auto f2 = parse_one(a.got[1]);
+  auto id1 = f.header("message-id"), id2 = f2.header("message-id");
   ASSERT_TRUE(id1 && id2);
   EXPECT_FALSE(id1->empty());
   EXPECT_NE(*id1, *id2) << "events without an id get a unique one";
 }
 
 TEST_F(local_bus_test, publications_keep_their_order) {
-  recorder a("alice");
-  h1.subscribe("/topic/rooms/1", &a, "s", std::make_shared<const std::string>("MESSAGE\nsubscription:s\n"));
+  recording_subscriber a("alice");
+  h1.subscribe("/topic/rooms/1", &a, "s",
+               std::make_shared<const std::string>("MESSAGE\nsubscription:s\n"));
   for (int i = 0; i < 20; ++i) bus.publish("/topic/rooms/1", std::to_string(i), "");
   run_all();
   ASSERT_EQ(a.got.size(), 20u);
-  for (int i = 0; i < 20; ++i) EXPECT_EQ(parse_one(a.got[static_cast<std::size_t>(i)]).body, std::to_string(i));
+  for (int i = 0; i < 20; ++i)
+    EXPECT_EQ(parse_one(a.got[static_cast<std::size_t>(i)]).body, std::to_string(i));
 }
 
 TEST_F(local_bus_test, revoke_reaches_the_hub_of_every_shard) {
-  recorder a("alice"), b("bob");
+  recording_subscriber a("alice"), b("bob");
   h0.subscribe("/topic/rooms/7", &a, "sa", std::make_shared<const std::string>("p"));
   h1.subscribe("/topic/rooms/7/typing", &b, "sb", std::make_shared<const std::string>("p"));
   bus.revoke(7, "bob");

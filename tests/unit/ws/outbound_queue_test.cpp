@@ -21,7 +21,8 @@ TEST(outbound_queue, refuses_a_frame_that_would_exceed_the_budget) {
 
 TEST(outbound_queue, counts_the_shared_prefix_in_the_budget) {
   outbound_queue q;
-  outbound f{std::make_shared<const std::string>(10, 'p'), std::make_shared<const std::string>(5, 'b')};
+  outbound f{std::make_shared<const std::string>(10, 'p'),
+             std::make_shared<const std::string>(5, 'b')};
   EXPECT_FALSE(q.push(f, 14));
   EXPECT_TRUE(q.push(f, 15));
 }

@@ -81,8 +81,8 @@ TEST(sockjs_codec, keeps_ordinary_unicode_and_astral_characters_verbatim) {
 }
 
 TEST(sockjs_codec, replaces_invalid_utf8_with_replacement_escapes) {
-  EXPECT_EQ(json_quoted("a\x80z"), R"("a\ufffdz")");                 // lone continuation byte
-  EXPECT_EQ(json_quoted("\xC0\x80"), R"("\ufffd\ufffd")");           // overlong NUL
+  EXPECT_EQ(json_quoted("a\x80z"), R"("a\ufffdz")");                  // lone continuation byte
+  EXPECT_EQ(json_quoted("\xC0\x80"), R"("\ufffd\ufffd")");            // overlong NUL
   EXPECT_EQ(json_quoted("\xE4\xB8"), R"("\ufffd")");                  // truncated 3-byte sequence
   EXPECT_EQ(json_quoted("\xE4\xB8z"), R"("\ufffdz")");                // bad continuation
   EXPECT_EQ(json_quoted("\xED\xA0\x80"), R"("\ufffd\ufffd\ufffd")");  // encoded surrogate
