@@ -2,7 +2,10 @@
 // Ports the domain needs from the outside world, beside the store: live fan-out and presence.
 // Embedded adapters live in src/realtime (in-process hub) and here (memory presence); cluster
 // adapters (Redis pub/sub, Redis presence keys) implement the same interfaces.
+#include "core/time.hpp"
+
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace parley::chat {
@@ -21,13 +24,16 @@ class fanout {
 };
 
 // Who is online. Guarantee: `connected` returns true exactly for a user's first live session and
-// `disconnected` exactly when the last one goes, so ONLINE/OFFLINE events are never doubled.
+// `disconnected` exactly when the last one goes, so ONLINE/OFFLINE events are never doubled; and
+// once `disconnected` returned true, `last_seen` answers that time (never "offline, never seen").
+// Non-blocking: called on I/O threads.
 class presence {
  public:
   virtual ~presence() = default;
   virtual bool connected(const std::string& user_id) = 0;
-  virtual bool disconnected(const std::string& user_id) = 0;
+  virtual bool disconnected(const std::string& user_id, core::time_point now) = 0;
   virtual bool online(const std::string& user_id) = 0;
+  virtual std::optional<core::time_point> last_seen(const std::string& user_id) = 0;
 };
 
 namespace destinations {

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <future>
 #include <set>
@@ -71,8 +72,21 @@ outcome<std::pair<int, int>> parse_page(std::string_view page, std::string_view 
 
 std::size_t chars(std::string_view s) { return auth::count_code_points(s).value_or(SIZE_MAX); }
 
+// A media reference is the `viewUrl` parley handed out: `/media/<key>`, relative or absolute
+// (API.md). Arbitrary external links are refused so a message cannot make every reader's client
+// fetch from a third party.
 bool is_media_url(std::string_view s) {
-  return s.starts_with("https://") || s.starts_with("http://") || s.starts_with("/media/");
+  if (s.starts_with("http://") || s.starts_with("https://")) {
+    auto host_start = s.find("//") + 2;
+    auto path = s.find('/', host_start);
+    if (path == std::string_view::npos) return false;
+    s = s.substr(path);
+  }
+  if (!s.starts_with("/media/") || s.size() == 7) return false;
+  for (char c : s.substr(7))
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '/'))
+      return false;
+  return s.find("..") == std::string_view::npos;
 }
 
 std::string json_string(const json::object& o) { return json::serialize(o); }
@@ -178,8 +192,13 @@ bool service::login_allowed(const std::string& username) {
 
 void service::record_failed_login(const std::string& username) {
   std::lock_guard lock(login_mutex_);
-  // Bound the map itself: an attacker cycling usernames must not grow memory without limit.
-  if (failed_logins_.size() > 100'000) failed_logins_.clear();
+  // Bound the map: drop expired entries first; only a flood of distinct usernames within one
+  // window reaches the hard cap, and then forgetting is the lesser harm than unbounded memory.
+  if (failed_logins_.size() > 100'000) {
+    auto cutoff = d_.clock.now() - d_.lim.failed_login_window;
+    std::erase_if(failed_logins_, [&](auto& kv) { return kv.second.empty() || kv.second.back() < cutoff; });
+    if (failed_logins_.size() > 1'000'000) failed_logins_.clear();
+  }
   failed_logins_[username].push_back(d_.clock.now());
 }
 
@@ -335,6 +354,8 @@ outcome<reply> service::user_status_batch(const identity&, std::string_view body
   json::object out;
   for (auto& row : d_.store.last_seen(ids)) {
     bool on = d_.online.online(row.user_id);
+    if (auto mem = d_.online.last_seen(row.user_id); mem && (!row.last_seen || *mem > *row.last_seen))
+      row.last_seen = mem;
     out[row.user_id] = json::object{
         {"userId", row.user_id},
         {"status", on ? "ONLINE" : "OFFLINE"},
@@ -822,10 +843,10 @@ outcome<std::string> service::authorize_subscription(const identity& who, std::s
 
 // ---- presence ------------------------------------------------------------------------------
 
-void service::notify_presence(const identity& who, bool online) {
+void service::announce_presence(const identity& who, bool online) {
   std::optional<core::time_point> seen;
   if (!online) {
-    seen = d_.clock.now();
+    seen = d_.online.last_seen(who.user_id).value_or(d_.clock.now());
     d_.store.set_last_seen(who.user_id, *seen);
   }
   json::object e{{"type", "PRESENCE"},
@@ -838,12 +859,10 @@ void service::notify_presence(const identity& who, bool online) {
   for (auto& uid : d_.store.co_members(who.user_id)) d_.out.publish(destinations::user_events(uid), text, {});
 }
 
-void service::session_opened(const identity& who) {
-  if (d_.online.connected(who.user_id)) notify_presence(who, true);
-}
+bool service::session_opened(const identity& who) { return d_.online.connected(who.user_id); }
 
-void service::session_closed(const identity& who) {
-  if (d_.online.disconnected(who.user_id)) notify_presence(who, false);
+bool service::session_closed(const identity& who) {
+  return d_.online.disconnected(who.user_id, d_.clock.now());
 }
 
 // ---- demo ----------------------------------------------------------------------------------

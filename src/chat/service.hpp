@@ -103,9 +103,13 @@ class service {
   // Whether `who` may subscribe to `destination` (blocking read for room topics).
   outcome<std::string> authorize_subscription(const identity& who, std::string_view destination);
 
-  // Session lifecycle for presence (blocking: reads co-members).
-  void session_opened(const identity& who);
-  void session_closed(const identity& who);
+  // Session lifecycle for presence. `session_opened`/`session_closed` are non-blocking (call them
+  // on the session's thread, so a user's state changes in connection order) and return whether
+  // the user's presence changed; then `announce_presence` (blocking: reads co-members, writes
+  // lastSeen) tells everyone who shares a room with the user.
+  bool session_opened(const identity& who);
+  bool session_closed(const identity& who);
+  void announce_presence(const identity& who, bool online);
 
   // `--demo`: a few users, a DM and a group with messages. Idempotent.
   void seed_demo();
@@ -122,7 +126,6 @@ class service {
                    store::callback<store::read_change> done);
   void notify_user(const std::string& user_id, std::string_view type, std::int64_t chat_id,
                    json::value room, const std::string& subject_user);
-  void notify_presence(const identity& who, bool online);
   json::value room_with_members(const store::room& r, const identity& viewer);
   bool login_allowed(const std::string& username);
   void record_failed_login(const std::string& username);

@@ -26,8 +26,8 @@ void hub::unsubscribe(const std::string& destination, subscriber* s,
 void hub::deliver(const std::string& destination, const std::shared_ptr<const std::string>& body) {
   auto it = subs_.find(destination);
   if (it == subs_.end()) return;
-  // A delivery may close a slow session, which unsubscribes it from this very vector: iterate
-  // over a snapshot of the subscriber list's size and re-check bounds.
+  // Subscribers never (un)subscribe synchronously from deliver(): a slow session defers its close
+  // to a fresh handler (stomp_session::deliver), so the vector is stable during this loop.
   auto& v = it->second;
   for (std::size_t i = 0; i < v.size(); ++i) v[i].sub->deliver(outbound{v[i].prefix, body});
 }

@@ -117,12 +117,15 @@ void stomp_session::on_connect(const stomp::frame& f) {
   beats_ = stomp::negotiate(client, server);
   send_frame(stomp::connected(version_, server, server_name));
   arm_timer();
-  auto self = shared_from_this();
-  asio::post(ctx_.workers, [self] {
+  if (ctx_.chat.session_opened(who_)) announce_presence(true);
+}
+
+void stomp_session::announce_presence(bool online) {
+  asio::post(ctx_.workers, [chat = &ctx_.chat, who = who_, online] {
     try {
-      self->ctx_.chat.session_opened(self->who_);
+      chat->announce_presence(who, online);
     } catch (const std::exception& e) {
-      spdlog::error("presence update failed: {}", e.what());
+      spdlog::error("presence announcement failed: {}", e.what());
     }
   });
 }
@@ -300,14 +303,7 @@ void stomp_session::on_close() {
   for (auto& [id, s] : subs_)
     if (!s.hub_key.empty()) hub_.unsubscribe(s.hub_key, this, id);
   subs_.clear();
-  if (!connected_) return;
-  asio::post(ctx_.workers, [chat = &ctx_.chat, who = who_] {
-    try {
-      chat->session_closed(who);
-    } catch (const std::exception& e) {
-      spdlog::error("presence update failed: {}", e.what());
-    }
-  });
+  if (connected_ && ctx_.chat.session_closed(who_)) announce_presence(false);
 }
 
 }  // namespace parley::realtime

@@ -144,6 +144,9 @@ int serve(const serve_flags& flags) {
   hopt.max_body_bytes = cfg.server.max_body_bytes;
   hopt.max_outbound_bytes = cfg.server.max_outbound_bytes;
   hopt.static_dir = cfg.server.static_dir;
+  // Twice the STOMP frame limit, so an oversized frame reaches the STOMP parser and gets a
+  // FRAME_TOO_LARGE ERROR instead of a bare WebSocket close.
+  hopt.max_ws_message_bytes = 2 * cfg.stomp.max_frame_bytes + 4096;
   http::server srv(shards, hopt, handlers);
   srv.start();
   shards.run();
@@ -165,7 +168,10 @@ int serve(const serve_flags& flags) {
   srv.close_all("Server shutting down");
   workers.join();
   db.close();
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let close frames reach the wire
+  // Let close frames reach the wire: wait for the connections to go, bounded.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (srv.connection_count() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   shards.stop();
   shards.join();
   spdlog::info("parley stopped");

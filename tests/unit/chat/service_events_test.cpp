@@ -95,8 +95,8 @@ TEST_F(chat_service, presence_goes_online_with_the_first_session_and_offline_aft
   auto presence_for_bob = [&] {
     return out.to(destinations::user_events(bob.who.user_id), "PRESENCE");
   };
-  chat.session_opened(alice.who);
-  chat.session_opened(alice.who);
+  if (chat.session_opened(alice.who)) chat.announce_presence(alice.who, true);
+  if (chat.session_opened(alice.who)) chat.announce_presence(alice.who, true);
   auto online = presence_for_bob();
   ASSERT_EQ(online.size(), 1u) << "ONLINE once for two sessions";
   EXPECT_EQ(online[0].payload.at("status").as_string(), "ONLINE");
@@ -104,13 +104,13 @@ TEST_F(chat_service, presence_goes_online_with_the_first_session_and_offline_aft
   EXPECT_TRUE(online[0].payload.at("lastSeen").is_null());
   EXPECT_TRUE(online[0].payload.at("chatId").is_null());
 
-  chat.session_closed(alice.who);
+  if (chat.session_closed(alice.who)) chat.announce_presence(alice.who, false);
   EXPECT_EQ(presence_for_bob().size(), 1u) << "one session is still open";
   auto batch = ok(chat.user_status_batch(
       bob.who, json::serialize(json::array{json::value(alice.who.user_id)})));
   EXPECT_EQ(batch.at(alice.who.user_id).at("status").as_string(), "ONLINE");
 
-  chat.session_closed(alice.who);
+  if (chat.session_closed(alice.who)) chat.announce_presence(alice.who, false);
   auto events = presence_for_bob();
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[1].payload.at("status").as_string(), "OFFLINE");
