@@ -22,3 +22,6 @@ cd "$root/tests/e2e"
 export npm_config_cache="${npm_config_cache:-$HOME/.npm}"
 npm ci --no-audit --no-fund --prefer-offline
 PARLEY_BIN="$root/build/release/src/server/parley" npm test
+
+echo "== media against a real S3-compatible store (versitygw)"
+"$root/scripts/test-s3.sh" "$root/build/release/src/server/parley"

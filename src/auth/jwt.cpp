@@ -1,6 +1,6 @@
 #include "auth/jwt.hpp"
 
-#include "auth/base64url.hpp"
+#include "core/base64url.hpp"
 #include "core/ids.hpp"
 #include "core/json.hpp"
 
@@ -28,7 +28,7 @@ core::problem invalid(std::string message = "Invalid token") {
 
 // The decoded JSON object of one token segment, or nullopt.
 std::optional<json::object> decode_object(std::string_view segment) {
-  auto text = base64url_decode(segment);
+  auto text = core::base64url_decode(segment);
   if (!text) return std::nullopt;
   auto value = core::parse_json(*text, max_token_json_depth);
   if (!value || !value->is_object()) return std::nullopt;
@@ -61,7 +61,7 @@ std::string_view to_string(token_use use) {
 
 jwt_service::jwt_service(const key_ring& keys, const core::clock& clock, jwt_settings settings)
     : keys_(keys), clock_(clock), settings_(std::move(settings)) {
-  header_ = base64url_encode(json::serialize(
+  header_ = core::base64url_encode(json::serialize(
       json::object{{"alg", "RS256"}, {"typ", "JWT"}, {"kid", keys_.signing_kid()}}));
 }
 
@@ -76,8 +76,8 @@ std::string jwt_service::issue(const claims& c) const {
   json::object payload{{"sub", c.username}, {"userId", c.user_id}, {"username", c.username},
                        {"iat", c.iat},      {"exp", c.exp},        {"iss", c.iss},
                        {"jti", c.jti},      {"token_use", to_string(c.use)}};
-  std::string signing_input = header_ + "." + base64url_encode(json::serialize(payload));
-  std::string signature = base64url_encode(keys_.sign(signing_input));
+  std::string signing_input = header_ + "." + core::base64url_encode(json::serialize(payload));
+  std::string signature = core::base64url_encode(keys_.sign(signing_input));
   return signing_input + "." + signature;
 }
 
@@ -108,7 +108,7 @@ core::outcome<claims> jwt_service::verify(std::string_view token, token_use expe
   if (!kid) return invalid();
   if (!keys_.has_key(*kid)) return invalid("Unknown token key");
 
-  auto signature = base64url_decode(signature_b64);
+  auto signature = core::base64url_decode(signature_b64);
   if (!signature) return invalid();
   if (!keys_.verify(*kid, signing_input, *signature)) return invalid("Invalid token signature");
 

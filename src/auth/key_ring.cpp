@@ -1,6 +1,6 @@
 #include "auth/key_ring.hpp"
 
-#include "auth/base64url.hpp"
+#include "core/base64url.hpp"
 #include "auth/sha256.hpp"
 
 #include <boost/json.hpp>
@@ -86,7 +86,7 @@ std::string bn_param(const EVP_PKEY* pkey, const char* name) {
   // BigInteger.toByteArray() that the original put in its JWKS.
   std::string bytes(static_cast<std::size_t>(BN_num_bytes(bn.get())), '\0');
   BN_bn2bin(bn.get(), reinterpret_cast<unsigned char*>(bytes.data()));
-  return base64url_encode(bytes);
+  return core::base64url_encode(bytes);
 }
 
 // Refuses to prompt on the terminal for the passphrase of an encrypted key (OpenSSL's default).
@@ -172,7 +172,7 @@ key make_key(pkey_ptr pkey) {
   // RFC 7638: the required members in lexicographic order, no whitespace. The base64url
   // alphabet needs no JSON escaping, so plain concatenation is the canonical form.
   sha256_digest thumbprint = sha256(R"({"e":")" + k.e + R"(","kty":"RSA","n":")" + k.n + R"("})");
-  k.kid = base64url_encode({reinterpret_cast<const char*>(thumbprint.data()), thumbprint.size()});
+  k.kid = core::base64url_encode({reinterpret_cast<const char*>(thumbprint.data()), thumbprint.size()});
   k.pkey = std::move(pkey);
   return k;
 }

@@ -4,6 +4,7 @@
 #include "auth/validation.hpp"
 #include "chat/views.hpp"
 #include "core/ids.hpp"
+#include "obs/metrics.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -84,7 +85,8 @@ bool is_media_url(std::string_view s) {
   }
   if (!s.starts_with("/media/") || s.size() == 7) return false;
   for (char c : s.substr(7))
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '/'))
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+          c == '/'))
       return false;
   return s.find("..") == std::string_view::npos;
 }
@@ -167,7 +169,7 @@ outcome<reply> service::register_user(std::string_view body) {
   if (usernames_.maybe_contains(*username) && d_.store.user_by_username(*username))
     return problem::conflict("Username already exists");
   store::user u{core::make_uuid(), *username, *email, *full_name, d_.passwords.hash(*password),
-                std::nullopt, bio};
+                std::nullopt,      bio};
   auto created = d_.store.create_user(u);
   if (!created) return created.error();
   usernames_.add(u.username);
@@ -196,7 +198,8 @@ void service::record_failed_login(const std::string& username) {
   // window reaches the hard cap, and then forgetting is the lesser harm than unbounded memory.
   if (failed_logins_.size() > 100'000) {
     auto cutoff = d_.clock.now() - d_.lim.failed_login_window;
-    std::erase_if(failed_logins_, [&](auto& kv) { return kv.second.empty() || kv.second.back() < cutoff; });
+    std::erase_if(failed_logins_,
+                  [&](auto& kv) { return kv.second.empty() || kv.second.back() < cutoff; });
     if (failed_logins_.size() > 1'000'000) failed_logins_.clear();
   }
   failed_logins_[username].push_back(d_.clock.now());
@@ -263,22 +266,23 @@ outcome<reply> service::logout(std::string_view body) {
   return reply{nullptr, 204};
 }
 
-reply service::jwks() const {
-  return {core::parse_json(d_.keys.jwks_json()).value(), 200};
-}
+reply service::jwks() const { return {core::parse_json(d_.keys.jwks_json()).value(), 200}; }
 
 outcome<reply> service::exists(std::string_view username_in) {
   std::string username(username_in);
   auto b = username.find_first_not_of(" \t");
-  username = b == std::string::npos ? "" : username.substr(b, username.find_last_not_of(" \t") - b + 1);
+  username =
+      b == std::string::npos ? "" : username.substr(b, username.find_last_not_of(" \t") - b + 1);
   if (username.empty()) return problem::bad_request("Required parameter 'username' is missing");
-  bool found = usernames_.maybe_contains(username) && d_.store.user_by_username(username).has_value();
+  bool found =
+      usernames_.maybe_contains(username) && d_.store.user_by_username(username).has_value();
   return reply{json::object{{"exists", found}}, 200};
 }
 
 outcome<identity> service::authenticate(std::string_view authorization) const {
   auto v = authorization;
-  if (v.size() > 7 && (v.substr(0, 7) == "Bearer " || v.substr(0, 7) == "bearer ")) v.remove_prefix(7);
+  if (v.size() > 7 && (v.substr(0, 7) == "Bearer " || v.substr(0, 7) == "bearer "))
+    v.remove_prefix(7);
   while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
   if (v.empty()) return problem::unauthorized("Missing access token");
   auto c = d_.jwt.verify(v, auth::token_use::access);
@@ -354,12 +358,14 @@ outcome<reply> service::user_status_batch(const identity&, std::string_view body
   json::object out;
   for (auto& row : d_.store.last_seen(ids)) {
     bool on = d_.online.online(row.user_id);
-    if (auto mem = d_.online.last_seen(row.user_id); mem && (!row.last_seen || *mem > *row.last_seen))
+    if (auto mem = d_.online.last_seen(row.user_id);
+        mem && (!row.last_seen || *mem > *row.last_seen))
       row.last_seen = mem;
-    out[row.user_id] = json::object{
-        {"userId", row.user_id},
-        {"status", on ? "ONLINE" : "OFFLINE"},
-        {"lastSeen", row.last_seen ? json::value(core::iso8601(*row.last_seen)) : json::value(nullptr)}};
+    out[row.user_id] =
+        json::object{{"userId", row.user_id},
+                     {"status", on ? "ONLINE" : "OFFLINE"},
+                     {"lastSeen", row.last_seen ? json::value(core::iso8601(*row.last_seen))
+                                                : json::value(nullptr)}};
   }
   return reply{std::move(out)};
 }
@@ -383,19 +389,21 @@ outcome<store::member> service::require_admin(const identity& who, std::int64_t 
 json::value service::room_with_members(const store::room& r, const identity& viewer) {
   auto o = views::room(r);
   json::array ms;
-  for (auto& m : d_.store.members(r.chat_id)) ms.push_back(views::member(m, m.user_id == viewer.user_id));
+  for (auto& m : d_.store.members(r.chat_id))
+    ms.push_back(views::member(m, m.user_id == viewer.user_id));
   o["members"] = std::move(ms);
   return o;
 }
 
 void service::notify_user(const std::string& user_id, std::string_view type, std::int64_t chat_id,
                           json::value room, const std::string& subject_user) {
-  json::object e{{"type", type},
-                 {"chatId", chat_id},
-                 {"room", std::move(room)},
-                 {"userId", subject_user.empty() ? json::value(nullptr) : json::value(subject_user)},
-                 {"status", nullptr},
-                 {"lastSeen", nullptr}};
+  json::object e{
+      {"type", type},
+      {"chatId", chat_id},
+      {"room", std::move(room)},
+      {"userId", subject_user.empty() ? json::value(nullptr) : json::value(subject_user)},
+      {"status", nullptr},
+      {"lastSeen", nullptr}};
   d_.out.publish(destinations::user_events(user_id), json_string(e), {});
 }
 
@@ -409,7 +417,8 @@ outcome<reply> service::create_room(const identity& who, std::string_view body) 
   auto icon = string_field(*obj, "icon", errors);
   std::optional<room_type> type;
   if (!errors.count("type")) {
-    if (!type_s) errors["type"] = "'type' is required!";
+    if (!type_s)
+      errors["type"] = "'type' is required!";
     else if (!(type = store::parse_room_type(*type_s)))
       errors["type"] = "must be PUBLIC, PRIVATE or DIRECT_MESSAGE";
   }
@@ -430,7 +439,8 @@ outcome<reply> service::create_room(const identity& who, std::string_view body) 
     }
   }
   if (type && *type != room_type::direct_message) {
-    if (!errors.count("name") && (!name || name->empty() || chars(*name) > d_.lim.max_room_name_chars))
+    if (!errors.count("name") &&
+        (!name || name->empty() || chars(*name) > d_.lim.max_room_name_chars))
       errors["name"] = "'name' is required (1-100 characters)";
     if (description && chars(*description) > d_.lim.max_description_chars)
       errors["description"] = "at most 1000 characters";
@@ -442,11 +452,14 @@ outcome<reply> service::create_room(const identity& who, std::string_view body) 
     return problem::conflict("Room limit reached (1000 rooms per user)");
 
   if (*type == room_type::direct_message) {
-    if (others.size() != 1) return problem::bad_request("Direct message must have exactly one recipient.");
+    if (others.size() != 1)
+      return problem::bad_request("Direct message must have exactly one recipient.");
     auto dm = d_.store.find_or_create_dm(who.user_id, *others.begin());
     if (!dm) return dm.error();
     auto body_json = room_with_members(dm->first, who);
-    if (dm->second) notify_user(*others.begin(), "ROOM_ADDED", dm->first.chat_id, room_with_members(dm->first, {*others.begin(), ""}), who.user_id);
+    if (dm->second)
+      notify_user(*others.begin(), "ROOM_ADDED", dm->first.chat_id,
+                  room_with_members(dm->first, {*others.begin(), ""}), who.user_id);
     return reply{std::move(body_json), dm->second ? 201 : 200};
   }
   store::room r;
@@ -458,7 +471,8 @@ outcome<reply> service::create_room(const identity& who, std::string_view body) 
   if (!created) return created.error();
   auto body_json = room_with_members(*created, who);
   for (auto& uid : others)
-    notify_user(uid, "ROOM_ADDED", created->chat_id, room_with_members(*created, {uid, ""}), who.user_id);
+    notify_user(uid, "ROOM_ADDED", created->chat_id, room_with_members(*created, {uid, ""}),
+                who.user_id);
   return reply{std::move(body_json), 201};
 }
 
@@ -495,7 +509,8 @@ outcome<reply> service::update_room(const identity& who, std::int64_t chat_id,
     errors["icon"] = "must be an http(s) or /media/ URL of at most 2048 characters";
   if (type_s) {
     p.type = store::parse_room_type(*type_s);
-    if (!p.type || *p.type == room_type::direct_message) errors["type"] = "must be PUBLIC or PRIVATE";
+    if (!p.type || *p.type == room_type::direct_message)
+      errors["type"] = "must be PUBLIC or PRIVATE";
   }
   if (!errors.empty()) return validation(std::move(errors));
   auto updated = d_.store.update_room(chat_id, p);
@@ -520,7 +535,8 @@ outcome<reply> service::delete_room(const identity& who, std::int64_t chat_id) {
   return reply{json::object{{"message", "Chat room deleted successfully"}}};
 }
 
-outcome<reply> service::my_rooms(const identity& who, std::string_view page, std::string_view size) {
+outcome<reply> service::my_rooms(const identity& who, std::string_view page,
+                                 std::string_view size) {
   auto pg = parse_page(page, size, d_.lim);
   if (!pg) return pg.error();
   auto r = d_.store.rooms_of(who.user_id, pg->first, pg->second);
@@ -538,16 +554,19 @@ outcome<reply> service::members(const identity& who, std::int64_t chat_id) {
   auto m = require_member(who, chat_id);
   if (!m) return m.error();
   json::array out;
-  for (auto& mem : d_.store.members(chat_id)) out.push_back(views::member(mem, mem.user_id == who.user_id));
+  for (auto& mem : d_.store.members(chat_id))
+    out.push_back(views::member(mem, mem.user_id == who.user_id));
   return reply{std::move(out)};
 }
 
-outcome<reply> service::add_member(const identity& who, std::int64_t chat_id, std::string_view body) {
+outcome<reply> service::add_member(const identity& who, std::int64_t chat_id,
+                                   std::string_view body) {
   auto obj = parse_object(body);
   if (!obj) return obj.error();
   std::map<std::string, std::string> errors;
   auto uid = string_field(*obj, "userId", errors);
-  if (!errors.count("userId") && (!uid || !core::is_uuid(*uid))) errors["userId"] = "'userId' is required!";
+  if (!errors.count("userId") && (!uid || !core::is_uuid(*uid)))
+    errors["userId"] = "'userId' is required!";
   if (!errors.empty()) return validation(std::move(errors));
   auto m = require_member(who, chat_id);
   if (!m) return m.error();
@@ -565,7 +584,8 @@ outcome<reply> service::add_member(const identity& who, std::int64_t chat_id, st
     return problem::conflict("That user has reached the room limit");
   auto added = d_.store.add_member(chat_id, *uid, false);
   if (!added) return added.error();
-  for (auto& mem : existing) notify_user(mem.user_id, "MEMBER_ADDED", chat_id, views::room(*r), *uid);
+  for (auto& mem : existing)
+    notify_user(mem.user_id, "MEMBER_ADDED", chat_id, views::room(*r), *uid);
   notify_user(*uid, "ROOM_ADDED", chat_id, room_with_members(*r, {*uid, ""}), who.user_id);
   for (auto& mem : d_.store.members(chat_id))
     if (mem.user_id == *uid) return reply{views::member(mem, mem.user_id == who.user_id), 201};
@@ -587,7 +607,8 @@ outcome<reply> service::remove_member(const identity& who, std::int64_t chat_id,
   if (target == all.end()) return problem::not_found("Membership not found.");
   auto admins = std::count_if(all.begin(), all.end(), [](auto& x) { return x.admin; });
   if (target->admin && admins == 1 && all.size() > 1)
-    return problem::conflict("The last admin cannot leave or be removed: promote another member to admin first.");
+    return problem::conflict(
+        "The last admin cannot leave or be removed: promote another member to admin first.");
   if (all.size() == 1) {
     d_.store.delete_room(chat_id);  // the last member leaves: nobody can ever see the room again
   } else {
@@ -596,7 +617,8 @@ outcome<reply> service::remove_member(const identity& who, std::int64_t chat_id,
   d_.out.revoke(chat_id, user_id);
   notify_user(user_id, "ROOM_REMOVED", chat_id, nullptr, who.user_id);
   for (auto& mem : all)
-    if (mem.user_id != user_id) notify_user(mem.user_id, "MEMBER_REMOVED", chat_id, views::room(*r), user_id);
+    if (mem.user_id != user_id)
+      notify_user(mem.user_id, "MEMBER_REMOVED", chat_id, views::room(*r), user_id);
   return reply{json::object{{"message", "Member removed."}}};
 }
 
@@ -611,14 +633,16 @@ outcome<reply> service::set_admin(const identity& who, std::int64_t chat_id,
   if (!m) return m.error();
   auto r = d_.store.room_by_id(chat_id);
   if (!r) return problem::not_found(not_member_room);
-  if (r->type == room_type::direct_message) return problem::bad_request("A direct message has no admins.");
+  if (r->type == room_type::direct_message)
+    return problem::bad_request("A direct message has no admins.");
   if (!m->admin) return problem::forbidden("Only admins can perform this action.");
   auto all = d_.store.members(chat_id);
   auto target = std::find_if(all.begin(), all.end(), [&](auto& x) { return x.user_id == user_id; });
   if (target == all.end()) return problem::not_found("Membership not found.");
   auto admins = std::count_if(all.begin(), all.end(), [](auto& x) { return x.admin; });
   if (!**admin && target->admin && admins == 1 && all.size() > 1)
-    return problem::conflict("Cannot remove the last admin: promote another member to admin first.");
+    return problem::conflict(
+        "Cannot remove the last admin: promote another member to admin first.");
   d_.store.set_admin(chat_id, user_id, **admin);
   target->admin = **admin;
   for (auto& mem : all) notify_user(mem.user_id, "ROOM_UPDATED", chat_id, views::room(*r), user_id);
@@ -637,7 +661,8 @@ outcome<reply> service::history(const identity& who, std::int64_t chat_id,
   };
   auto after = get("after"), before = get("before");
   if (!after.empty() || !before.empty()) {
-    if (!after.empty() && !before.empty()) return problem::bad_request("Use either after or before, not both");
+    if (!after.empty() && !before.empty())
+      return problem::bad_request("Use either after or before, not both");
     int limit = d_.lim.default_cursor_limit;
     if (auto l = get("limit"); !l.empty()) {
       auto v = parse_int(l);
@@ -645,7 +670,8 @@ outcome<reply> service::history(const identity& who, std::int64_t chat_id,
       limit = std::clamp(*v, 1, d_.lim.max_cursor_limit);
     }
     auto cursor = std::string(after.empty() ? before : after);
-    if (!core::is_ulid(cursor)) return field_error(after.empty() ? "before" : "after", "must be a message id");
+    if (!core::is_ulid(cursor))
+      return field_error(after.empty() ? "before" : "after", "must be a message id");
     auto s = after.empty() ? d_.store.history_before(chat_id, cursor, limit)
                            : d_.store.history_after(chat_id, cursor, limit);
     if (!s) return s.error();
@@ -664,7 +690,8 @@ outcome<reply> service::history(const identity& who, std::int64_t chat_id,
 outcome<reply> service::get_message(const identity& who, std::string_view message_id) {
   if (!core::is_ulid(message_id)) return problem::not_found("Message not found");
   auto msg = d_.store.message_by_id(std::string(message_id));
-  if (!msg || !d_.store.membership(msg->chat_id, who.user_id)) return problem::not_found("Message not found");
+  if (!msg || !d_.store.membership(msg->chat_id, who.user_id))
+    return problem::not_found("Message not found");
   return reply{views::message(*msg)};
 }
 
@@ -677,24 +704,30 @@ outcome<store::new_message> service::parse_new(const identity& who, const json::
     m.chat_id = *path_chat_id;
   } else {
     auto id = core::get_int(body, "chatRoomId");
-    if (!id || !*id) errors["chatRoomId"] = "'chatRoomId' is required";
-    else m.chat_id = **id;
+    if (!id || !*id)
+      errors["chatRoomId"] = "'chatRoomId' is required";
+    else
+      m.chat_id = **id;
   }
   auto content = string_field(body, "content", errors);
   auto type = string_field(body, "type", errors);
   auto cid = string_field(body, "clientMessageId", errors);
   if (type) {
     auto t = store::parse_message_type(*type);
-    if (!t) errors["type"] = "must be TEXT, IMAGE or FILE";
-    else m.type = *t;
+    if (!t)
+      errors["type"] = "must be TEXT, IMAGE or FILE";
+    else
+      m.type = *t;
   }
   if (!errors.count("content")) {
     if (!content || content->empty()) {
       errors["content"] = "'content' is required";
     } else if (m.type == message_type::text) {
       auto n = chars(*content);
-      if (n == SIZE_MAX) errors["content"] = "must be valid UTF-8";
-      else if (n > d_.lim.max_content_chars) errors["content"] = "at most 4000 characters";
+      if (n == SIZE_MAX)
+        errors["content"] = "must be valid UTF-8";
+      else if (n > d_.lim.max_content_chars)
+        errors["content"] = "at most 4000 characters";
     } else if (content->size() > d_.lim.max_url_chars || !is_media_url(*content)) {
       errors["content"] = "must be the media URL of the upload";
     }
@@ -710,8 +743,11 @@ outcome<store::new_message> service::parse_new(const identity& who, const json::
 void service::append(store::new_message m, store::callback<store::appended> done) {
   d_.store.append_message(std::move(m), [this, done = std::move(done)](outcome<store::appended> r) {
     // Runs on the writer thread in commit order: publishing here keeps the room's order.
-    if (r && !r->duplicate)
-      d_.out.publish(destinations::room(r->msg.chat_id), views::message_text(r->msg), r->msg.message_id);
+    if (r && !r->duplicate) {
+      obs::global().messages_committed.fetch_add(1, std::memory_order_relaxed);
+      d_.out.publish(destinations::room(r->msg.chat_id), views::message_text(r->msg),
+                     r->msg.message_id);
+    }
     done(std::move(r));
   });
 }
@@ -736,7 +772,8 @@ void service::send_status(const identity& who, const json::object& body, done_fn
   if (!id || !core::is_ulid(*id)) errors["messageId"] = "must be a message id";
   if (!chat || !*chat) errors["chatRoomId"] = "'chatRoomId' is required";
   std::optional<store::message_status> s;
-  if (!status || !(s = store::parse_message_status(*status))) errors["status"] = "must be SENT, DELIVERED or READ";
+  if (!status || !(s = store::parse_message_status(*status)))
+    errors["status"] = "must be SENT, DELIVERED or READ";
   if (!errors.empty()) return done(validation(std::move(errors)));
   // Only the status is read from the body: content, sender and timestamp never change this way.
   d_.store.update_status(**chat, *id, who.user_id, *s,
@@ -754,11 +791,12 @@ void service::read_marker(const identity& who, std::int64_t chat_id, std::string
   d_.store.mark_read(chat_id, who.user_id, message_id,
                      [this, who, chat_id, done = std::move(done)](outcome<store::read_change> r) {
                        if (r && r->changed)
-                         d_.out.publish(destinations::receipts(chat_id),
-                                        json_string({{"chatId", chat_id},
-                                                     {"userId", who.user_id},
-                                                     {"lastReadMessageId", r->last_read_message_id}}),
-                                        {});
+                         d_.out.publish(
+                             destinations::receipts(chat_id),
+                             json_string({{"chatId", chat_id},
+                                          {"userId", who.user_id},
+                                          {"lastReadMessageId", r->last_read_message_id}}),
+                             {});
                        done(std::move(r));
                      });
 }
@@ -776,7 +814,8 @@ void service::on_read(const identity& who, std::string_view body, done_fn done) 
   });
 }
 
-outcome<reply> service::post_message(const identity& who, std::int64_t chat_id, std::string_view body) {
+outcome<reply> service::post_message(const identity& who, std::int64_t chat_id,
+                                     std::string_view body) {
   auto obj = parse_object(body);
   if (!obj) return obj.error();
   auto m = parse_new(who, *obj, chat_id);
@@ -792,20 +831,24 @@ outcome<reply> service::post_message(const identity& who, std::int64_t chat_id, 
   return reply{views::message(r->msg), r->duplicate ? 200 : 201};
 }
 
-outcome<reply> service::post_read(const identity& who, std::int64_t chat_id, std::string_view body) {
+outcome<reply> service::post_read(const identity& who, std::int64_t chat_id,
+                                  std::string_view body) {
   auto obj = parse_object(body);
   if (!obj) return obj.error();
   auto id = core::get_string(*obj, "messageId");
   if (!id || !*id || !core::is_ulid(**id)) return field_error("messageId", "must be a message id");
   std::promise<outcome<store::read_change>> p;
   auto f = p.get_future();
-  read_marker(who, chat_id, **id, [&p](outcome<store::read_change> r) { p.set_value(std::move(r)); });
+  read_marker(who, chat_id, **id,
+              [&p](outcome<store::read_change> r) { p.set_value(std::move(r)); });
   auto r = f.get();
   if (!r) {
     if (r.error().code == "NOT_MEMBER") return problem::not_found(not_member_room, "NOT_MEMBER");
     return r.error();
   }
-  return reply{json::object{{"chatId", chat_id}, {"userId", who.user_id}, {"lastReadMessageId", r->last_read_message_id}}};
+  return reply{json::object{{"chatId", chat_id},
+                            {"userId", who.user_id},
+                            {"lastReadMessageId", r->last_read_message_id}}};
 }
 
 outcome<std::string> service::on_typing(const identity& who, std::string_view body) {
@@ -813,12 +856,14 @@ outcome<std::string> service::on_typing(const identity& who, std::string_view bo
   if (!obj) return obj.error();
   auto chat = core::get_int(*obj, "chatId");
   auto typing = core::get_bool(*obj, "typing");
-  if (!chat || !*chat || !typing || !*typing) return problem::bad_request("Expected {chatId, typing}");
+  if (!chat || !*chat || !typing || !*typing)
+    return problem::bad_request("Expected {chatId, typing}");
   if (!d_.store.membership(**chat, who.user_id))
     return problem::not_found("You are not a member of this chat room", "NOT_MEMBER");
   // userId comes from the session, never from the body (original bug 3).
   d_.out.publish(destinations::typing(**chat),
-                 json_string({{"chatId", **chat}, {"userId", who.user_id}, {"typing", **typing}}), {});
+                 json_string({{"chatId", **chat}, {"userId", who.user_id}, {"typing", **typing}}),
+                 {});
   return std::string();
 }
 
@@ -856,7 +901,8 @@ void service::announce_presence(const identity& who, bool online) {
                  {"status", online ? "ONLINE" : "OFFLINE"},
                  {"lastSeen", seen ? json::value(core::iso8601(*seen)) : json::value(nullptr)}};
   auto text = json_string(e);
-  for (auto& uid : d_.store.co_members(who.user_id)) d_.out.publish(destinations::user_events(uid), text, {});
+  for (auto& uid : d_.store.co_members(who.user_id))
+    d_.out.publish(destinations::user_events(uid), text, {});
 }
 
 bool service::session_opened(const identity& who) { return d_.online.connected(who.user_id); }
@@ -869,14 +915,23 @@ bool service::session_closed(const identity& who) {
 
 void service::seed_demo() {
   if (d_.store.user_by_username("alice")) return;
-  struct person { const char* username; const char* name; const char* bio; };
+  struct person {
+    const char* username;
+    const char* name;
+    const char* bio;
+  };
   const person people[] = {{"alice", "Alice Martin", "Product designer. Coffee first."},
                            {"bob", "Bob Okafor", "Backend engineer"},
                            {"carol", "Carol Nguyen", "Ops, on call this week"}};
   std::vector<store::user> users;
   for (auto& p : people) {
-    store::user u{core::make_uuid(), p.username, std::string(p.username) + "@demo.parley.chat", p.name,
-                  d_.passwords.hash("Parley@demo1"), std::nullopt, std::string(p.bio)};
+    store::user u{core::make_uuid(),
+                  p.username,
+                  std::string(p.username) + "@demo.parley.chat",
+                  p.name,
+                  d_.passwords.hash("Parley@demo1"),
+                  std::nullopt,
+                  std::string(p.bio)};
     if (auto c = d_.store.create_user(u)) {
       usernames_.add(u.username);
       users.push_back(u);

@@ -119,7 +119,7 @@ class service {
   outcome<store::member> require_admin(const identity& who, std::int64_t chat_id);
   reply issue_pair(const store::user& u, const std::string& family);
   outcome<store::new_message> parse_new(const identity& who, const json::object& body,
-                                       std::optional<std::int64_t> path_chat_id);
+                                        std::optional<std::int64_t> path_chat_id);
   void append(store::new_message m, store::callback<store::appended> done);
   void send_status(const identity& who, const json::object& body, done_fn done);
   void read_marker(const identity& who, std::int64_t chat_id, std::string message_id,

@@ -13,7 +13,7 @@ json::object user(const store::user& u, bool with_email);
 json::object user_summary(const store::user& u);  // search results
 json::object message(const store::message& m);
 std::string message_text(const store::message& m);  // serialized once for fan-out
-json::object room(const store::room& r);  // without members / latestMessage
+json::object room(const store::room& r);            // without members / latestMessage
 json::object member(const store::member& m, bool with_email);
 json::object page(json::array content, std::int64_t total, int number, int size);
 json::object error(int status, const std::string& message);

@@ -17,7 +17,7 @@ struct server_config {
   unsigned threads = 0;  // I/O shards; 0 = one per core
   unsigned workers = 4;  // threads for blocking work (SQLite reads, Argon2)
   std::filesystem::path data_dir = "./parley-data";
-  std::filesystem::path static_dir;  // built web client; empty = look next to the binary
+  std::filesystem::path static_dir;          // built web client; empty = look next to the binary
   std::size_t max_body_bytes = 1 << 20;      // API.md: JSON request body 1 MiB
   std::size_t max_outbound_bytes = 1 << 20;  // per connection, then the slow consumer is dropped
   bool demo = false;
@@ -46,12 +46,71 @@ struct log_config {
   std::string format = "json";  // json | text
 };
 
+// One allow-listed upload type and its own size limit (nullopt: media.max_bytes).
+struct media_type_limit {
+  std::string content_type;
+  std::optional<std::uint64_t> max_bytes;
+};
+
+// Cluster mode: media live in an S3-compatible store; parley only presigns URLs for it.
+struct media_s3_config {
+  std::string endpoint;  // e.g. http://127.0.0.1:7070; empty = all-in-one (parley stores media)
+  std::string bucket;
+  std::string region = "us-east-1";
+  std::string access_key;
+  std::string secret_key;
+  bool path_style = true;  // endpoint/bucket/key; false: bucket.endpoint/key (virtual host)
+};
+
+struct media_config {
+  std::filesystem::path dir;  // all-in-one object directory; empty = <server.data_dir>/media
+  std::string
+      public_base_url;  // scheme://host[:port] for uploadUrl/viewUrl; empty = the Host header
+  std::chrono::seconds upload_url_ttl{15 * 60};  // API.md: upload URL valid 15 min
+  // Cluster mode: lifetime of the presigned GET that /media/{key} redirects to; short, since the
+  // stable viewUrl can always mint a new one.
+  std::chrono::seconds view_url_ttl{10 * 60};
+  std::uint64_t max_bytes = 25 * 1024 * 1024;  // API.md: default max 25 MiB per object
+  unsigned presigns_per_minute = 30;           // per user: ample for people, a brake for scripts
+  // Images, common documents, audio and video. Never active content (HTML, SVG, XML, scripts)
+  // or executables: parley serves these bytes from its own origin (docs/adr/0003).
+  std::vector<media_type_limit> allowed_types = {
+      {"image/png", std::nullopt},
+      {"image/jpeg", std::nullopt},
+      {"image/gif", std::nullopt},
+      {"image/webp", std::nullopt},
+      {"image/avif", std::nullopt},
+      {"image/heic", std::nullopt},
+      {"application/pdf", std::nullopt},
+      {"text/plain", 5 * 1024 * 1024},  // plain text beyond 5 MiB is a log dump, not a message
+      {"text/csv", std::nullopt},
+      {"application/vnd.openxmlformats-officedocument.wordprocessingml.document", std::nullopt},
+      {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", std::nullopt},
+      {"application/vnd.openxmlformats-officedocument.presentationml.presentation", std::nullopt},
+      {"application/vnd.oasis.opendocument.text", std::nullopt},
+      {"application/vnd.oasis.opendocument.spreadsheet", std::nullopt},
+      {"application/vnd.oasis.opendocument.presentation", std::nullopt},
+      {"application/zip", std::nullopt},
+      {"audio/mpeg", std::nullopt},
+      {"audio/ogg", std::nullopt},
+      {"audio/wav", std::nullopt},
+      {"audio/webm", std::nullopt},
+      {"audio/mp4", std::nullopt},
+      {"audio/aac", std::nullopt},
+      {"video/mp4", std::nullopt},
+      {"video/webm", std::nullopt},
+      {"video/quicktime", std::nullopt},
+      {"video/ogg", std::nullopt}};
+  media_s3_config s3;
+};
+
 struct config {
   server_config server;
   auth_config auth;
   storage_config storage;
   stomp_config stomp;
   log_config log;
+  media_config media;
 };
 
 // Applies "section.key" = value (as text) to `c`; an unknown key or a bad value is an error.

@@ -1,5 +1,7 @@
 #include "core/ids.hpp"
 
+#include "core/base64url.hpp"
+
 #include <openssl/rand.h>
 
 #include <cstdio>
@@ -57,8 +59,10 @@ std::string ulid_generator::next(std::chrono::system_clock::time_point now) {
   }
   // 48-bit time + 80-bit random = 128 bits -> 26 base32 chars (first char carries 3 bits).
   std::array<std::uint8_t, 16> v{};
-  for (int i = 0; i < 6; ++i) v[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(last_ms_ >> (40 - 8 * i));
-  for (int i = 0; i < 10; ++i) v[static_cast<std::size_t>(6 + i)] = last_random_[static_cast<std::size_t>(i)];
+  for (int i = 0; i < 6; ++i)
+    v[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(last_ms_ >> (40 - 8 * i));
+  for (int i = 0; i < 10; ++i)
+    v[static_cast<std::size_t>(6 + i)] = last_random_[static_cast<std::size_t>(i)];
   std::string out(26, '0');
   // Process as a 130-bit big number (2 leading zero bits), 5 bits per char.
   for (int c = 0; c < 26; ++c) {
@@ -85,13 +89,15 @@ void ulid_generator::resume_after(std::string_view last_id) {
     for (int k = 0; k < 5; ++k) {
       int b = c * 5 - 2 + k;
       if (b < 0) continue;
-      if ((val >> (4 - k)) & 1u) v[static_cast<std::size_t>(b / 8)] |= static_cast<std::uint8_t>(0x80u >> (b % 8));
+      if ((val >> (4 - k)) & 1u)
+        v[static_cast<std::size_t>(b / 8)] |= static_cast<std::uint8_t>(0x80u >> (b % 8));
     }
   }
   std::uint64_t ms = 0;
   for (int i = 0; i < 6; ++i) ms = (ms << 8) | v[static_cast<std::size_t>(i)];
   std::array<std::uint8_t, 10> random{};
-  for (int i = 0; i < 10; ++i) random[static_cast<std::size_t>(i)] = v[static_cast<std::size_t>(6 + i)];
+  for (int i = 0; i < 10; ++i)
+    random[static_cast<std::size_t>(i)] = v[static_cast<std::size_t>(6 + i)];
   if (ms > last_ms_ || (ms == last_ms_ && random > last_random_)) {
     last_ms_ = ms;
     last_random_ = random;
@@ -102,31 +108,17 @@ bool is_ulid(std::string_view s) {
   if (s.size() != 26) return false;
   if (s[0] > '7') return false;
   for (char c : s) {
-    bool ok = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z' && c != 'I' && c != 'L' && c != 'O' && c != 'U');
+    bool ok = (c >= '0' && c <= '9') ||
+              (c >= 'A' && c <= 'Z' && c != 'I' && c != 'L' && c != 'O' && c != 'U');
     if (!ok) return false;
   }
   return true;
 }
 
 std::string random_token(std::size_t n_bytes) {
-  static constexpr char alphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string raw(n_bytes, '\0');
   secure_random(raw.data(), raw.size());
-  std::string out;
-  out.reserve((n_bytes * 4 + 2) / 3);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (unsigned char ch : raw) {
-    acc = (acc << 8) | ch;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(alphabet[(acc >> bits) & 0x3f]);
-    }
-  }
-  if (bits > 0) out.push_back(alphabet[(acc << (6 - bits)) & 0x3f]);
-  return out;
+  return base64url_encode(raw);
 }
 
 }  // namespace parley::core

@@ -21,7 +21,10 @@ struct problem {
   problem() = default;
   problem(int status, std::string code, std::string message,
           std::map<std::string, std::string> errors = {})
-      : status(status), code(std::move(code)), message(std::move(message)), errors(std::move(errors)) {}
+      : status(status),
+        code(std::move(code)),
+        message(std::move(message)),
+        errors(std::move(errors)) {}
 
   static problem bad_request(std::string msg, std::string code = "INVALID_BODY") {
     return {400, std::move(code), std::move(msg), {}};

@@ -26,7 +26,8 @@ std::string iso8601(time_point t) {
 std::optional<time_point> parse_iso8601(std::string_view s) {
   int y, mo, d, h, mi, sec, used = 0;
   std::string str(s);
-  if (std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &used) < 6 ||
+  if (std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &used) <
+          6 ||
       used == 0)
     return std::nullopt;
   // The fraction is decimal: ".5" is 500 ms. Digits past milliseconds are truncated.

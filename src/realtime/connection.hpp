@@ -43,7 +43,8 @@ class connection {
 
   virtual boost::asio::any_io_executor executor() = 0;
   virtual std::string remote_address() const = 0;
-  virtual std::string_view transport() const = 0;  // "websocket", "sockjs-websocket", "xhr-streaming", ...
+  virtual std::string_view transport()
+      const = 0;  // "websocket", "sockjs-websocket", "xhr-streaming", ...
 };
 
 class session_handler {

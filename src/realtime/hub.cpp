@@ -1,5 +1,7 @@
 #include "realtime/hub.hpp"
 
+#include "obs/metrics.hpp"
+
 #include <algorithm>
 
 namespace parley::realtime {
@@ -30,6 +32,7 @@ void hub::deliver(const std::string& destination, const std::shared_ptr<const st
   // to a fresh handler (stomp_session::deliver), so the vector is stable during this loop.
   auto& v = it->second;
   for (std::size_t i = 0; i < v.size(); ++i) v[i].sub->deliver(outbound{v[i].prefix, body});
+  obs::global().deliveries.fetch_add(v.size(), std::memory_order_relaxed);
 }
 
 void hub::revoke(const std::string& room_destination, const std::string& user_id) {

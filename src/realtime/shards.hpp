@@ -3,8 +3,8 @@
 // shard for its whole life, so its state (and the shard's hub) needs no locks; work crosses shards
 // only by posting. Chosen over one io_context on N threads with a strand per connection because
 // fan-out then touches no shared state and no atomic on the per-delivery path (docs/adr/0001).
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include <atomic>
 #include <memory>
@@ -27,7 +27,10 @@ class shards {
   }
   shards(const shards&) = delete;
   shards& operator=(const shards&) = delete;
-  ~shards() { stop(); join(); }
+  ~shards() {
+    stop();
+    join();
+  }
 
   unsigned size() const { return static_cast<unsigned>(contexts_.size()); }
   asio::io_context& at(unsigned i) { return *contexts_[i]; }

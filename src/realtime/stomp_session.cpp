@@ -1,10 +1,11 @@
 #include "realtime/stomp_session.hpp"
 
+#include "obs/metrics.hpp"
 #include "stomp/serializer.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
-#include <spdlog/spdlog.h>
 
 namespace parley::realtime {
 
@@ -23,8 +24,7 @@ std::optional<std::string> header(const stomp::frame& f, std::string_view name) 
 }
 }  // namespace
 
-stomp_session::stomp_session(std::shared_ptr<connection> conn, hub& local_hub,
-                             session_context& ctx)
+stomp_session::stomp_session(std::shared_ptr<connection> conn, hub& local_hub, session_context& ctx)
     : conn_(std::move(conn)),
       hub_(local_hub),
       ctx_(ctx),
@@ -35,7 +35,10 @@ stomp_session::stomp_session(std::shared_ptr<connection> conn, hub& local_hub,
       tokens_(ctx.options.send_burst),
       tokens_at_(clock::now()) {}
 
-void stomp_session::start() { arm_timer(); }
+void stomp_session::start() {
+  obs::global().stomp_sessions_opened.fetch_add(1, std::memory_order_relaxed);
+  arm_timer();
+}
 
 template <class Then>
 auto stomp_session::on_shard(Then then) {
@@ -50,9 +53,8 @@ auto stomp_session::on_shard(Then then) {
 template <class Work, class Then>
 void stomp_session::off_thread(Work work, Then then) {
   auto back = on_shard(std::move(then));
-  asio::post(ctx_.workers, [work = std::move(work), back = std::move(back)]() mutable {
-    back(work());
-  });
+  asio::post(ctx_.workers,
+             [work = std::move(work), back = std::move(back)]() mutable { back(work()); });
 }
 
 void stomp_session::on_data(std::string_view bytes) {
@@ -136,7 +138,8 @@ void stomp_session::on_subscribe(const stomp::frame& f) {
   auto receipt = header(f, "receipt");
   if (!id && version_ == stomp::version::v1_0 && dest) id = dest;  // 1.0 made `id` optional
   if (!dest || !id) return fail("MALFORMED_FRAME", "SUBSCRIBE needs destination and id", receipt);
-  if (subs_.count(*id)) return fail("DUPLICATE_SUBSCRIPTION", "Subscription id already in use", receipt);
+  if (subs_.count(*id))
+    return fail("DUPLICATE_SUBSCRIPTION", "Subscription id already in use", receipt);
   if (subs_.size() >= ctx_.options.max_subscriptions)
     return fail("TOO_MANY_SUBSCRIPTIONS", "Too many subscriptions for one session", receipt);
   if (*dest == errors_destination) {
@@ -156,8 +159,9 @@ void stomp_session::on_subscribe(const stomp::frame& f) {
                              key.error().message, receipt);
                }
                it->second.hub_key = *key;
-               hub_.subscribe(*key, this, id,
-                              std::make_shared<const std::string>(stomp::message_prefix(id, version_)));
+               hub_.subscribe(
+                   *key, this, id,
+                   std::make_shared<const std::string>(stomp::message_prefix(id, version_)));
                send_receipt(receipt);
              });
 }
@@ -183,12 +187,14 @@ void stomp_session::on_send(stomp::frame& f) {
     send_receipt(receipt, *r);
   };
   if (*dest == "/app/chat.sendMessage") {
-    if (!take_send_token()) return send_app_error(core::problem::rate_limited("Sending too fast"), *dest, receipt);
+    if (!take_send_token())
+      return send_app_error(core::problem::rate_limited("Sending too fast"), *dest, receipt);
     return ctx_.chat.on_send(who_, f.body, on_shard(std::move(reply)));
   }
   if (*dest == "/app/chat.read") return ctx_.chat.on_read(who_, f.body, on_shard(std::move(reply)));
   if (*dest == "/app/chat.typing") {
-    if (!take_send_token()) return send_app_error(core::problem::rate_limited("Sending too fast"), *dest, receipt);
+    if (!take_send_token())
+      return send_app_error(core::problem::rate_limited("Sending too fast"), *dest, receipt);
     return off_thread([this, body = std::move(f.body)] { return ctx_.chat.on_typing(who_, body); },
                       std::move(reply));
   }
@@ -201,7 +207,8 @@ bool stomp_session::take_send_token() {
   auto now = clock::now();
   std::chrono::duration<double> dt = now - tokens_at_;
   tokens_at_ = now;
-  tokens_ = std::min(ctx_.options.send_burst, tokens_ + dt.count() * ctx_.options.send_rate_per_second);
+  tokens_ =
+      std::min(ctx_.options.send_burst, tokens_ + dt.count() * ctx_.options.send_rate_per_second);
   if (tokens_ < 1) return false;
   tokens_ -= 1;
   return true;
@@ -214,7 +221,8 @@ void stomp_session::send_frame(std::string frame) {
     fail("SLOW_CONSUMER", "Outbound queue full: the client is not reading fast enough");
 }
 
-void stomp_session::send_receipt(const std::optional<std::string>& receipt, std::string_view message_id) {
+void stomp_session::send_receipt(const std::optional<std::string>& receipt,
+                                 std::string_view message_id) {
   if (!receipt) return;
   if (message_id.empty()) return send_frame(stomp::receipt(*receipt));
   send_frame(stomp::receipt(*receipt, {{"message-id", message_id}}));
@@ -232,8 +240,9 @@ void stomp_session::send_app_error(const core::problem& p, std::string_view dest
     for (auto& [k, v] : p.errors) fields[k] = v;
     e["errors"] = std::move(fields);
   }
-  auto body = std::make_shared<const std::string>(stomp::message_body(
-      errors_destination, "err-" + std::to_string(++error_seq_), "application/json", json::serialize(e)));
+  auto body = std::make_shared<const std::string>(
+      stomp::message_body(errors_destination, "err-" + std::to_string(++error_seq_),
+                          "application/json", json::serialize(e)));
   deliver(outbound{errors_prefix_, body});
 }
 
@@ -241,6 +250,9 @@ void stomp_session::fail(std::string_view code, std::string_view message,
                          std::optional<std::string_view> receipt) {
   if (closed_) return;
   closed_ = true;
+  auto& m = obs::global();
+  m.stomp_errors.fetch_add(1, std::memory_order_relaxed);
+  if (code == "SLOW_CONSUMER") m.slow_consumers.fetch_add(1, std::memory_order_relaxed);
   conn_->close(make_outbound(stomp::error(code, message, receipt)), code == "SLOW_CONSUMER");
 }
 
@@ -263,7 +275,8 @@ void stomp_session::arm_timer() {
   if (connected_) {
     tick = milliseconds{0};
     if (beats_.send.count() > 0) tick = beats_.send;
-    if (beats_.expect.count() > 0 && (tick.count() == 0 || beats_.expect < tick)) tick = beats_.expect;
+    if (beats_.expect.count() > 0 && (tick.count() == 0 || beats_.expect < tick))
+      tick = beats_.expect;
     if (tick.count() == 0) return;
   }
   timer_.expires_after(tick);
@@ -284,7 +297,8 @@ void stomp_session::on_timer() {
   // STOMP 1.2: tolerate some lateness; we allow 2.5x the agreed interval (API.md).
   if (beats_.expect.count() > 0 && now - last_in_ > beats_.expect * 5 / 2) {
     closed_ = true;
-    conn_->close(make_outbound(stomp::error("HEARTBEAT_TIMEOUT", "No data from the client in time")));
+    conn_->close(
+        make_outbound(stomp::error("HEARTBEAT_TIMEOUT", "No data from the client in time")));
     return;
   }
   if (beats_.send.count() > 0 && now - last_out_ >= beats_.send * 9 / 10) {
@@ -299,6 +313,7 @@ void stomp_session::on_timer() {
 
 void stomp_session::on_close() {
   closed_ = true;
+  obs::global().stomp_sessions_closed.fetch_add(1, std::memory_order_relaxed);
   timer_.cancel();
   for (auto& [id, s] : subs_)
     if (!s.hub_key.empty()) hub_.unsubscribe(s.hub_key, this, id);

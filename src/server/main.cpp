@@ -8,20 +8,24 @@
 #include "chat/service.hpp"
 #include "config/config.hpp"
 #include "http/server.hpp"
+#include "media/service.hpp"
+#include "obs/metrics.hpp"
 #include "realtime/hub.hpp"
 #include "realtime/local_bus.hpp"
 #include "realtime/shards.hpp"
 #include "realtime/stomp_session.hpp"
+#include "server/admin_cli.hpp"
 #include "server/rest_api.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <filesystem>
@@ -43,11 +47,39 @@ struct serve_flags {
   bool demo = false, print_config = false;
 };
 
+// `%j`: the log message escaped for a JSON string, so every line stays valid JSON whatever the
+// message contains.
+class json_message_flag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    static constexpr char hex[] = "0123456789abcdef";
+    for (char ch : std::string_view(msg.payload.data(), msg.payload.size())) {
+      auto c = static_cast<unsigned char>(ch);
+      if (c == '"' || c == '\\') {
+        dest.push_back('\\');
+        dest.push_back(ch);
+      } else if (c < 0x20) {
+        const char esc[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+        dest.append(esc, esc + 6);
+      } else {
+        dest.push_back(ch);
+      }
+    }
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<json_message_flag>();
+  }
+};
+
 void setup_logging(const config::log_config& c) {
   auto logger = spdlog::stdout_logger_mt("parley");
-  if (c.format == "json")
-    logger->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","thread":%t,"msg":"%v"})",
-                        spdlog::pattern_time_type::utc);
+  if (c.format == "json") {
+    auto f = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+    f->add_flag<json_message_flag>('j').set_pattern(
+        R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","thread":%t,"msg":"%j"})");
+    logger->set_formatter(std::move(f));
+  }
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(c.level));
   spdlog::flush_every(std::chrono::seconds(1));
@@ -57,6 +89,22 @@ auth::argon2_limits argon2_for(const std::string& profile) {
   if (profile == "min") return auth::argon2_limits::minimum();
   if (profile == "moderate") return {3, 256u << 20};
   return {};
+}
+
+media::options media_options(const config::config& cfg) {
+  media::options o;
+  auto& m = cfg.media;
+  o.dir = m.dir.empty() ? cfg.server.data_dir / "media" : m.dir;
+  o.public_base_url = m.public_base_url;
+  o.upload_url_ttl = m.upload_url_ttl;
+  o.view_url_ttl = m.view_url_ttl;
+  o.presigns_per_minute = m.presigns_per_minute;
+  for (auto& t : m.allowed_types)
+    o.types.push_back({t.content_type, t.max_bytes.value_or(m.max_bytes)});
+  if (!m.s3.endpoint.empty())
+    o.s3 = media::s3_options{m.s3.endpoint,   m.s3.bucket,     m.s3.region,
+                             m.s3.access_key, m.s3.secret_key, m.s3.path_style};
+  return o;
 }
 
 std::pair<std::string, unsigned short> split_listen(const std::string& listen) {
@@ -93,9 +141,11 @@ int serve(const serve_flags& flags) {
   auto keys = auth::key_ring::load_or_create(cfg.server.data_dir / "keys");
   auth::jwt_service jwt(keys, clock, {cfg.auth.issuer, cfg.auth.access_ttl, cfg.auth.refresh_ttl});
   auth::password_hasher passwords(argon2_for(cfg.auth.argon2));
-  store::sqlite::sqlite_store db({cfg.server.data_dir / "parley.db", cfg.storage.sync == "full"}, clock);
+  store::sqlite::sqlite_store db({cfg.server.data_dir / "parley.db", cfg.storage.sync == "full"},
+                                 clock);
 
-  unsigned n = cfg.server.threads ? cfg.server.threads : std::max(1u, std::thread::hardware_concurrency());
+  unsigned n =
+      cfg.server.threads ? cfg.server.threads : std::max(1u, std::thread::hardware_concurrency());
   realtime::shards shards(n);
   std::vector<std::unique_ptr<realtime::hub>> hubs;
   std::vector<realtime::hub*> hub_ptrs;
@@ -107,6 +157,7 @@ int serve(const serve_flags& flags) {
   chat::memory_presence presence;
   chat::service chat({db, bus, presence, keys, jwt, passwords, clock, {}});
   if (cfg.server.demo) chat.seed_demo();
+  media::service media_svc(media_options(cfg), clock);
 
   asio::thread_pool workers(std::max(1u, cfg.server.workers));
   realtime::session_options sopt;
@@ -117,19 +168,31 @@ int serve(const serve_flags& flags) {
   realtime::session_context sctx{chat, workers, sopt};
 
   std::atomic<bool> ready{false};
-  std::atomic<long> live_sessions{0};
-  rest_api api(chat, {[&] { return ready.load(); },
-                      [&] {
-                        return "# TYPE parley_up gauge\nparley_up 1\n"
-                               "# TYPE parley_stomp_sessions gauge\nparley_stomp_sessions " +
-                               std::to_string(live_sessions.load()) + "\n";
-                      }});
+  http::server* srv_ptr = nullptr;
+  rest_api api(chat,
+               {[&] { return ready.load(); },
+                [&] {
+                  return obs::render(
+                      {{"parley_up", 1},
+                       {"parley_connections", srv_ptr ? double(srv_ptr->connection_count()) : 0}});
+                }},
+               &media_svc);
 
   http::server_handlers handlers;
   handlers.rest = [&](http::request req, std::function<void(http::response)> done) {
-    asio::post(workers, [&api, req = std::move(req), done = std::move(done)] { done(api.handle(req)); });
+    asio::post(workers, [&api, req = std::move(req), done = std::move(done)] {
+      auto res = api.handle(req);
+      auto& m = obs::global();
+      m.http_requests.fetch_add(1, std::memory_order_relaxed);
+      if (res.status >= 500)
+        m.http_server_errors.fetch_add(1, std::memory_order_relaxed);
+      else if (res.status >= 400)
+        m.http_client_errors.fetch_add(1, std::memory_order_relaxed);
+      done(std::move(res));
+    });
   };
-  handlers.stomp = [&](std::shared_ptr<realtime::connection> conn) -> std::shared_ptr<realtime::session_handler> {
+  handlers.stomp = [&](std::shared_ptr<realtime::connection> conn)
+      -> std::shared_ptr<realtime::session_handler> {
     auto& ctx = asio::query(conn->executor(), asio::execution::context);
     realtime::hub* h = hub_ptrs[0];
     for (unsigned i = 0; i < shards.size(); ++i)
@@ -144,10 +207,13 @@ int serve(const serve_flags& flags) {
   hopt.max_body_bytes = cfg.server.max_body_bytes;
   hopt.max_outbound_bytes = cfg.server.max_outbound_bytes;
   hopt.static_dir = cfg.server.static_dir;
+  // Uploads carry the object itself: the largest any allowed type may be.
+  hopt.body_limit_overrides = {{"/media/", media_svc.largest_max_bytes()}};
   // Twice the STOMP frame limit, so an oversized frame reaches the STOMP parser and gets a
   // FRAME_TOO_LARGE ERROR instead of a bare WebSocket close.
   hopt.max_ws_message_bytes = 2 * cfg.stomp.max_frame_bytes + 4096;
   http::server srv(shards, hopt, handlers);
+  srv_ptr = &srv;
   srv.start();
   shards.run();
   ready = true;
@@ -156,9 +222,8 @@ int serve(const serve_flags& flags) {
 
   asio::io_context main_ctx;
   asio::signal_set signals(main_ctx, SIGINT, SIGTERM);
-  signals.async_wait([&](boost::system::error_code, int sig) {
-    spdlog::info("signal {}: shutting down", sig);
-  });
+  signals.async_wait(
+      [&](boost::system::error_code, int sig) { spdlog::info("signal {}: shutting down", sig); });
   main_ctx.run();
 
   // Ordered shutdown: no new connections, tell sessions why they are closing, let the workers
@@ -189,16 +254,26 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   serve_flags flags;
   auto* serve_cmd = app.add_subcommand("serve", "Run the chat server (all-in-one by default)");
-  serve_cmd->add_option("--config", flags.config_file, "TOML configuration file (see parley.example.toml)");
-  serve_cmd->add_option("--listen", flags.listen, "host:port to listen on (server.listen, default 127.0.0.1:8080)");
-  serve_cmd->add_option("--data-dir", flags.data_dir, "directory for the database, keys and media (server.data_dir)");
-  serve_cmd->add_option("--static-dir", flags.static_dir, "built web client to serve at / (server.static_dir)");
-  serve_cmd->add_option("--threads", flags.threads, "I/O event loops (server.threads; 0 = one per core)");
-  serve_cmd->add_option("--log-level", flags.log_level, "trace|debug|info|warn|error|off (log.level)");
-  serve_cmd->add_flag("--demo", flags.demo, "seed demo users alice, bob and carol with a DM and a group");
-  serve_cmd->add_flag("--print-config", flags.print_config, "print the effective configuration and exit");
+  serve_cmd->add_option("--config", flags.config_file,
+                        "TOML configuration file (see parley.example.toml)");
+  serve_cmd->add_option("--listen", flags.listen,
+                        "host:port to listen on (server.listen, default 127.0.0.1:8080)");
+  serve_cmd->add_option("--data-dir", flags.data_dir,
+                        "directory for the database, keys and media (server.data_dir)");
+  serve_cmd->add_option("--static-dir", flags.static_dir,
+                        "built web client to serve at / (server.static_dir)");
+  serve_cmd->add_option("--threads", flags.threads,
+                        "I/O event loops (server.threads; 0 = one per core)");
+  serve_cmd->add_option("--log-level", flags.log_level,
+                        "trace|debug|info|warn|error|off (log.level)");
+  serve_cmd->add_flag("--demo", flags.demo,
+                      "seed demo users alice, bob and carol with a DM and a group");
+  serve_cmd->add_flag("--print-config", flags.print_config,
+                      "print the effective configuration and exit");
+  admin_cli admin(app);
   CLI11_PARSE(app, argc, argv);
   try {
+    if (admin.parsed()) return admin.run();
     if (serve_cmd->parsed()) return serve(flags);
   } catch (const std::exception& e) {
     std::cerr << "parley: " << e.what() << "\n";

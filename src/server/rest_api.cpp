@@ -1,6 +1,7 @@
 #include "server/rest_api.hpp"
 
 #include "chat/views.hpp"
+#include "media/service.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -91,7 +92,9 @@ http::response rest_api::route(const http::request& req) {
     }
     return true;
   };
-  auto method_not_allowed = [] { return error_response(problem(405, "METHOD_NOT_ALLOWED", "Method not allowed")); };
+  auto method_not_allowed = [] {
+    return error_response(problem(405, "METHOD_NOT_ALLOWED", "Method not allowed"));
+  };
 
   // Operations and public auth endpoints.
   if (is({"healthz"})) return json_response(200, json::object{{"status", "UP"}});
@@ -115,7 +118,8 @@ http::response rest_api::route(const http::request& req) {
     if (a == "exists") {
       if (m != "GET") return method_not_allowed();
       auto it = req.query.find("username");
-      if (it == req.query.end()) return error_response(problem::bad_request("Required parameter 'username' is missing"));
+      if (it == req.query.end())
+        return error_response(problem::bad_request("Required parameter 'username' is missing"));
       return from(chat_.exists(it->second));
     }
     if (m != "POST") return method_not_allowed();
@@ -124,6 +128,13 @@ http::response rest_api::route(const http::request& req) {
     if (a == "refresh-token") return from(chat_.refresh(req.body));
     if (a == "logout") return from(chat_.logout(req.body));
     return error_response(problem::not_found("No such endpoint"));
+  }
+
+  // Media objects need no token: the unguessable key is the capability (docs/adr/0003); uploads
+  // carry their own SigV4 signature.
+  if (!seg.empty() && seg[0] == "media") {
+    if (!media_) return error_response(problem::not_found("No such endpoint"));
+    return media_->handle_object(req);
   }
 
   bool known = !seg.empty() && (seg[0] == "users" || seg[0] == "chat" || seg[0] == "storage");
@@ -146,11 +157,18 @@ http::response rest_api::route(const http::request& req) {
   }
   if (is({"users", "search"})) {
     if (m != "GET") return method_not_allowed();
-    if (!req.query.count("q")) return error_response(problem::bad_request("Required parameter 'q' is missing"));
+    if (!req.query.count("q"))
+      return error_response(problem::bad_request("Required parameter 'q' is missing"));
     return from(chat_.search(*who, query(req, "q"), query(req, "page"), query(req, "size")));
   }
-  if (is({"storage", "presigned-url"}))
-    return error_response(problem(501, "NOT_IMPLEMENTED", "Media uploads are not available yet"));
+  if (is({"storage", "presigned-url"})) {
+    if (m != "POST") return method_not_allowed();
+    if (!media_)
+      return error_response(problem(501, "NOT_IMPLEMENTED", "Media uploads are not configured"));
+    auto r = media_->presign(who->user_id, req.body, req.header("host"));
+    if (!r) return error_response(r.error());
+    return json_response(200, *r);
+  }
   if (is({"chat", "user-status", "batch"})) {
     if (m != "POST") return method_not_allowed();
     return from(chat_.user_status_batch(*who, req.body));

@@ -7,22 +7,29 @@
 #include <atomic>
 #include <functional>
 
+namespace parley::media {
+class service;
+}
+
 namespace parley::server {
 
 struct rest_probes {
-  std::function<bool()> ready;          // /readyz
+  std::function<bool()> ready;           // /readyz
   std::function<std::string()> metrics;  // /metrics body (Prometheus text)
 };
 
 class rest_api {
  public:
-  rest_api(chat::service& chat, rest_probes probes) : chat_(chat), probes_(std::move(probes)) {}
+  // `media` serves /storage/presigned-url and /media/{key}; without it they answer 501/404.
+  rest_api(chat::service& chat, rest_probes probes, media::service* media = nullptr)
+      : chat_(chat), probes_(std::move(probes)), media_(media) {}
   http::response handle(const http::request& req);
 
  private:
   http::response route(const http::request& req);
   chat::service& chat_;
   rest_probes probes_;
+  media::service* media_;
 };
 
 http::response error_response(const core::problem& p);

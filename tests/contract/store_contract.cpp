@@ -29,7 +29,8 @@ template <class T>
 ::testing::AssertionResult is_problem(const outcome<T>& r, int status, std::string_view code = {}) {
   if (r) return ::testing::AssertionFailure() << "succeeded; expected a " << status << " problem";
   if (r.error().status != status || (!code.empty() && r.error().code != code))
-    return ::testing::AssertionFailure() << "got " << why(r) << "; expected " << status << " " << code;
+    return ::testing::AssertionFailure()
+           << "got " << why(r) << "; expected " << status << " " << code;
   return ::testing::AssertionSuccess();
 }
 
@@ -67,8 +68,12 @@ constexpr const char* unknown_ulid = "01ARZ3NDEKTSV4RRFFQ69G5FAV";
 }  // namespace
 
 user store_contract::add_user(const std::string& username, const std::string& full_name) {
-  user u{core::make_uuid(), username, username + "@example.com",
-         full_name.empty() ? username : full_name, "hash-of-" + username, std::nullopt,
+  user u{core::make_uuid(),
+         username,
+         username + "@example.com",
+         full_name.empty() ? username : full_name,
+         "hash-of-" + username,
+         std::nullopt,
          std::nullopt};
   return db().create_user(u).value();
 }
@@ -81,7 +86,8 @@ room store_contract::add_room(const std::string& creator, const std::vector<std:
   return db().create_room(r, creator, others).value();
 }
 
-message store_contract::send(std::int64_t chat_id, const std::string& user_id, std::string content) {
+message store_contract::send(std::int64_t chat_id, const std::string& user_id,
+                             std::string content) {
   return append(chat_id, user_id, std::move(content)).value().msg;
 }
 
@@ -163,9 +169,9 @@ TEST_P(store_contract, update_of_an_unknown_user_is_a_404) {
 
 TEST_P(store_contract, search_matches_username_or_full_name_case_insensitively_except_caller) {
   auto alice = add_user("alice", "Alice Liddell");
-  add_user("malik", "Malik Stone");   // username contains "ali"
-  add_user("bob", "Bob Kalinski");    // full name contains "ali"
-  add_user("dave", "Dave Smith");     // no match
+  add_user("malik", "Malik Stone");  // username contains "ali"
+  add_user("bob", "Bob Kalinski");   // full name contains "ali"
+  add_user("dave", "Dave Smith");    // no match
 
   auto r = db().search_users("ALI", alice.user_id, 0, 10);
   EXPECT_EQ(sorted(usernames(r.content)), (std::vector<std::string>{"bob", "malik"}));
@@ -639,7 +645,8 @@ TEST_P(store_contract, concurrent_appends_keep_each_room_contiguous_with_callbac
     threads.emplace_back([&, t] {
       for (int i = 0; i < per_sender_per_room; ++i)
         for (auto& r : rooms) {
-          new_message m{r.chat_id, users[t].user_id, "m" + std::to_string(i), message_type::text, {}};
+          new_message m{
+              r.chat_id, users[t].user_id, "m" + std::to_string(i), message_type::text, {}};
           db().append_message(m, [&](outcome<appended> res) {
             std::lock_guard lock(mu);
             if (res)
@@ -779,10 +786,10 @@ TEST_P(store_contract, status_of_a_message_outside_the_room_is_a_404) {
   auto room = add_room(alice.user_id, {bob.user_id});
   auto elsewhere = add_room(bob.user_id, {alice.user_id});
   auto m = send(elsewhere.chat_id, bob.user_id);
-  EXPECT_TRUE(is_problem(set_status(room.chat_id, m.message_id, alice.user_id, message_status::read),
-                         404));
-  EXPECT_TRUE(is_problem(set_status(room.chat_id, unknown_ulid, alice.user_id, message_status::read),
-                         404));
+  EXPECT_TRUE(
+      is_problem(set_status(room.chat_id, m.message_id, alice.user_id, message_status::read), 404));
+  EXPECT_TRUE(
+      is_problem(set_status(room.chat_id, unknown_ulid, alice.user_id, message_status::read), 404));
   EXPECT_EQ(db().message_by_id(m.message_id)->status, message_status::sent);
 }
 
@@ -934,7 +941,8 @@ TEST_P(store_contract, history_cursor_that_is_not_a_message_of_the_room_is_a_400
   auto other = add_room(alice.user_id);
   send(room.chat_id, alice.user_id);
   auto foreign = send(other.chat_id, alice.user_id);
-  for (const std::string& cursor : {std::string(unknown_ulid), foreign.message_id, std::string("x")}) {
+  for (const std::string& cursor :
+       {std::string(unknown_ulid), foreign.message_id, std::string("x")}) {
     EXPECT_TRUE(is_problem(db().history_after(room.chat_id, cursor, 10), 400)) << cursor;
     EXPECT_TRUE(is_problem(db().history_before(room.chat_id, cursor, 10), 400)) << cursor;
   }
@@ -953,7 +961,8 @@ TEST_P(store_contract, everything_acknowledged_before_close_survives_reopening) 
   ASSERT_TRUE(db().set_admin(room.chat_id, bob.user_id, true));
   db().insert_refresh("h1", "fam1", alice.user_id, clock_.now() + 1h);
   std::vector<message> sent;
-  for (int i = 0; i < 3; ++i) sent.push_back(send(room.chat_id, bob.user_id, "m" + std::to_string(i)));
+  for (int i = 0; i < 3; ++i)
+    sent.push_back(send(room.chat_id, bob.user_id, "m" + std::to_string(i)));
   auto dup = append(dm.chat_id, alice.user_id, "once", "c-1").value().msg;
   ASSERT_TRUE(set_status(room.chat_id, sent[0].message_id, alice.user_id, message_status::read));
   ASSERT_TRUE(mark_read(room.chat_id, alice.user_id, sent[1].message_id));
@@ -976,8 +985,7 @@ TEST_P(store_contract, everything_acknowledged_before_close_survives_reopening) 
   EXPECT_EQ(history.content.back().message_id, sent[0].message_id);
   EXPECT_EQ(history.content.back().status, message_status::read);
   EXPECT_EQ(history.content.front().content, "m2");
-  EXPECT_EQ(db().membership(room.chat_id, alice.user_id)->last_read_message_id,
-            sent[1].message_id);
+  EXPECT_EQ(db().membership(room.chat_id, alice.user_id)->last_read_message_id, sent[1].message_id);
   auto rooms = db().rooms_of(alice.user_id, 0, 10);
   auto* summary = summary_of(rooms, room.chat_id);
   ASSERT_TRUE(summary);

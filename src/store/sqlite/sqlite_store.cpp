@@ -80,11 +80,12 @@ CREATE UNIQUE INDEX messages_client_id ON messages(user_id, client_message_id)
 constexpr const char* user_cols = "user_id, username, email, full_name, password_hash, avatar, bio";
 constexpr const char* room_cols = "chat_id, name, type, description, icon, created_at, last_seq";
 constexpr const char* msg_cols =
-    "message_id, chat_id, seq, user_id, content, type, status, timestamp, edited, client_message_id";
+    "message_id, chat_id, seq, user_id, content, type, status, timestamp, edited, "
+    "client_message_id";
 
 user read_user(const statement& s, int c = 0) {
-  return user{s.text(c), s.text(c + 1), s.text(c + 2), s.text(c + 3), s.text(c + 4),
-              s.opt_text(c + 5), s.opt_text(c + 6)};
+  return user{s.text(c),     s.text(c + 1),     s.text(c + 2),    s.text(c + 3),
+              s.text(c + 4), s.opt_text(c + 5), s.opt_text(c + 6)};
 }
 
 room read_room(const statement& s, int c = 0) {
@@ -156,7 +157,8 @@ std::optional<user> find_user(connection& db, std::string_view column, const std
 
 problem taken(const db_error& e) {
   std::string what = e.what();
-  if (what.find("users.email") != std::string::npos) return problem::conflict("Email already exists");
+  if (what.find("users.email") != std::string::npos)
+    return problem::conflict("Email already exists");
   if (what.find("users.username") != std::string::npos)
     return problem::conflict("Username already exists");
   return problem::conflict("Duplicate value violates a unique constraint");
@@ -312,15 +314,20 @@ void sqlite_store::writer_loop() {
 }
 
 template <class T, class F>
+void sqlite_store::submit_async(callback<T> done, F&& body) {
+  auto shared_done = std::make_shared<callback<T>>(std::move(done));
+  submit(job{[shared_done, body = std::forward<F>(body)](connection& db) mutable -> continuation {
+               auto r = std::make_shared<outcome<T>>(body(db));
+               return [shared_done, r] { (*shared_done)(std::move(*r)); };
+             },
+             [shared_done](const problem& p) { (*shared_done)(p); }});
+}
+
+template <class T, class F>
 outcome<T> sqlite_store::write_sync(F&& f) {
   std::promise<outcome<T>> p;
   auto fut = p.get_future();
-  auto shared = std::make_shared<std::promise<outcome<T>>>(std::move(p));
-  submit(job{[shared, f = std::forward<F>(f)](connection& db) -> continuation {
-               auto r = std::make_shared<outcome<T>>(f(db));
-               return [shared, r] { shared->set_value(std::move(*r)); };
-             },
-             [shared](const problem& pr) { shared->set_value(pr); }});
+  submit_async<T>([&p](outcome<T> r) { p.set_value(std::move(r)); }, std::forward<F>(f));
   return fut.get();
 }
 
@@ -501,7 +508,8 @@ outcome<room> sqlite_store::create_room(const room& r, const std::string& creato
   auto now = clock_.now();
   return write_sync<room>([=](connection& db) -> outcome<room> {
     for (auto& uid : other_members)
-      if (!find_user(db, "user_id", uid)) return problem::not_found("User not found with ID: " + uid);
+      if (!find_user(db, "user_id", uid))
+        return problem::not_found("User not found with ID: " + uid);
     db.cached(
           "INSERT INTO rooms(name, type, description, icon, created_at, last_activity) "
           "VALUES (?,?,?,?,?,?)")
@@ -528,24 +536,23 @@ outcome<std::pair<room, bool>> sqlite_store::find_or_create_dm(const std::string
                                                                const std::string& b) {
   auto now = clock_.now();
   std::string key = a < b ? a + "|" + b : b + "|" + a;
-  return write_sync<std::pair<room, bool>>(
-      [=](connection& db) -> outcome<std::pair<room, bool>> {
-        auto& s = db.cached(sql({"SELECT ", room_cols, " FROM rooms WHERE dm_key = ?"}));
-        s.bind(1, key);
-        if (s.step()) return std::pair{read_room(s), false};
-        if (!find_user(db, "user_id", b)) return problem::not_found("User not found with ID: " + b);
-        db.cached(
-              "INSERT INTO rooms(name, type, created_at, last_activity, dm_key) "
-              "VALUES ('DM', 'DIRECT_MESSAGE', ?, ?, ?)")
-            .bind(1, core::epoch_ms(now))
-            .bind(2, core::epoch_ms(now))
-            .bind(3, key)
-            .run();
-        auto id = db.last_insert_rowid();
-        insert_member(db, id, a, false, now);
-        insert_member(db, id, b, false, now);
-        return std::pair{*find_room(db, id), true};
-      });
+  return write_sync<std::pair<room, bool>>([=](connection& db) -> outcome<std::pair<room, bool>> {
+    auto& s = db.cached(sql({"SELECT ", room_cols, " FROM rooms WHERE dm_key = ?"}));
+    s.bind(1, key);
+    if (s.step()) return std::pair{read_room(s), false};
+    if (!find_user(db, "user_id", b)) return problem::not_found("User not found with ID: " + b);
+    db.cached(
+          "INSERT INTO rooms(name, type, created_at, last_activity, dm_key) "
+          "VALUES ('DM', 'DIRECT_MESSAGE', ?, ?, ?)")
+        .bind(1, core::epoch_ms(now))
+        .bind(2, core::epoch_ms(now))
+        .bind(3, key)
+        .run();
+    auto id = db.last_insert_rowid();
+    insert_member(db, id, a, false, now);
+    insert_member(db, id, b, false, now);
+    return std::pair{*find_room(db, id), true};
+  });
 }
 
 std::optional<room> sqlite_store::room_by_id(std::int64_t chat_id) {
@@ -586,7 +593,7 @@ std::optional<member> sqlite_store::membership(std::int64_t chat_id, const std::
 
 std::vector<member> sqlite_store::members(std::int64_t chat_id) {
   auto db = read();
-  auto& s = db->cached(sql({"SELECT m.admin, m.last_read_message_id, ", 
+  auto& s = db->cached(sql({"SELECT m.admin, m.last_read_message_id, ",
                             "u.user_id, u.username, u.email, u.full_name, '', u.avatar, u.bio "
                             "FROM room_members m JOIN users u ON u.user_id = m.user_id "
                             "WHERE m.chat_id = ? ORDER BY m.joined_at, u.username"}));
@@ -619,8 +626,8 @@ page<room_summary> sqlite_store::rooms_of(const std::string& user_id, int pg, in
   while (s.step()) rows.emplace_back(read_room(s), s.int64(7));
   auto& latest = db->cached(
       sql({"SELECT ", msg_cols, " FROM messages WHERE chat_id = ? ORDER BY seq DESC LIMIT 1"}));
-  auto& unread = db->cached(
-      "SELECT count(*) FROM messages WHERE chat_id = ? AND seq > ? AND user_id <> ?");
+  auto& unread =
+      db->cached("SELECT count(*) FROM messages WHERE chat_id = ? AND seq > ? AND user_id <> ?");
   for (auto& [r, read_seq] : rows) {
     room_summary sum;
     sum.info = r;
@@ -693,20 +700,15 @@ std::vector<std::string> sqlite_store::co_members(const std::string& user_id) {
 // ---- messages ----------------------------------------------------------------------------
 
 void sqlite_store::append_message(new_message m, callback<appended> done) {
-  auto shared_done = std::make_shared<callback<appended>>(std::move(done));
-  submit(job{
-      [this, m = std::move(m), shared_done](connection& db) -> continuation {
-        auto finish = [shared_done](outcome<appended> r) -> continuation {
-          auto rp = std::make_shared<outcome<appended>>(std::move(r));
-          return [shared_done, rp] { (*shared_done)(std::move(*rp)); };
-        };
+  submit_async<appended>(
+      std::move(done), [this, m = std::move(m)](connection& db) -> outcome<appended> {
         if (!find_member(db, m.chat_id, m.user_id))
-          return finish(problem::not_found("You are not a member of this chat room", "NOT_MEMBER"));
+          return problem::not_found("You are not a member of this chat room", "NOT_MEMBER");
         if (m.client_message_id) {
-          auto& s = db.cached(sql({"SELECT ", msg_cols,
-                                   " FROM messages WHERE user_id = ? AND client_message_id = ?"}));
+          auto& s = db.cached(sql(
+              {"SELECT ", msg_cols, " FROM messages WHERE user_id = ? AND client_message_id = ?"}));
           s.bind(1, m.user_id).bind(2, *m.client_message_id);
-          if (s.step()) return finish(appended{read_message(s), true});
+          if (s.step()) return appended{read_message(s), true};
         }
         auto now = clock_.now();
         message msg;
@@ -722,7 +724,7 @@ void sqlite_store::append_message(new_message m, callback<appended> done) {
             "UPDATE rooms SET last_seq = last_seq + 1, last_activity = ? WHERE chat_id = ? "
             "RETURNING last_seq");
         seq.bind(1, core::epoch_ms(now)).bind(2, m.chat_id);
-        if (!seq.step()) return finish(problem::not_found("Chat room not found", "NOT_FOUND"));
+        if (!seq.step()) return problem::not_found("Chat room not found", "NOT_FOUND");
         msg.seq = seq.int64(0);
         seq.reset();
         db.cached(sql({"INSERT INTO messages(", msg_cols, ") VALUES (?,?,?,?,?,?,?,?,?,?)"}))
@@ -737,73 +739,58 @@ void sqlite_store::append_message(new_message m, callback<appended> done) {
             .bind(9, false)
             .bind(10, msg.client_message_id)
             .run();
-        return finish(appended{std::move(msg), false});
-      },
-      [shared_done](const problem& p) { (*shared_done)(p); }});
+        return appended{std::move(msg), false};
+      });
 }
 
 void sqlite_store::update_status(std::int64_t chat_id, const std::string& message_id,
                                  const std::string& user_id, message_status s,
                                  callback<status_change> done) {
-  auto shared_done = std::make_shared<callback<status_change>>(std::move(done));
-  submit(job{
-      [=](connection& db) -> continuation {
-        auto finish = [shared_done](outcome<status_change> r) -> continuation {
-          auto rp = std::make_shared<outcome<status_change>>(std::move(r));
-          return [shared_done, rp] { (*shared_done)(std::move(*rp)); };
-        };
-        if (!find_member(db, chat_id, user_id))
-          return finish(problem::not_found("You are not a member of this chat room", "NOT_MEMBER"));
-        auto msg = find_message(db, message_id);
-        if (!msg || msg->chat_id != chat_id)
-          return finish(problem::not_found("Message not found", "NOT_FOUND"));
-        if (msg->user_id == user_id)
-          return finish(problem::forbidden("Only a recipient may change a message's status",
-                                           "FORBIDDEN_STATUS"));
-        if (s <= msg->status) return finish(status_change{*msg, false});
-        db.cached("UPDATE messages SET status = ? WHERE message_id = ?")
-            .bind(1, static_cast<std::int64_t>(s))
-            .bind(2, message_id)
-            .run();
-        msg->status = s;
-        return finish(status_change{*msg, true});
-      },
-      [shared_done](const problem& p) { (*shared_done)(p); }});
+  submit_async<status_change>(std::move(done), [=](connection& db) -> outcome<status_change> {
+    if (!find_member(db, chat_id, user_id))
+      return problem::not_found("You are not a member of this chat room", "NOT_MEMBER");
+    auto msg = find_message(db, message_id);
+    if (!msg || msg->chat_id != chat_id)
+      return problem::not_found("Message not found", "NOT_FOUND");
+    if (msg->user_id == user_id)
+      return problem::forbidden("Only a recipient may change a message's status",
+                                "FORBIDDEN_STATUS");
+    if (s <= msg->status) return status_change{*msg, false};
+    db.cached("UPDATE messages SET status = ? WHERE message_id = ?")
+        .bind(1, static_cast<std::int64_t>(s))
+        .bind(2, message_id)
+        .run();
+    msg->status = s;
+    return status_change{*msg, true};
+  });
 }
 
 void sqlite_store::mark_read(std::int64_t chat_id, const std::string& user_id,
                              const std::string& message_id, callback<read_change> done) {
-  auto shared_done = std::make_shared<callback<read_change>>(std::move(done));
-  submit(job{
-      [=](connection& db) -> continuation {
-        auto finish = [shared_done](outcome<read_change> r) -> continuation {
-          auto rp = std::make_shared<outcome<read_change>>(std::move(r));
-          return [shared_done, rp] { (*shared_done)(std::move(*rp)); };
-        };
-        auto& s = db.cached(
-            "SELECT last_read_message_id, last_read_seq FROM room_members "
-            "WHERE chat_id = ? AND user_id = ?");
-        s.bind(1, chat_id).bind(2, user_id);
-        if (!s.step())
-          return finish(problem::not_found("You are not a member of this chat room", "NOT_MEMBER"));
-        auto current = s.opt_text(0);
-        auto current_seq = s.int64(1);
-        s.reset();
-        auto msg = find_message(db, message_id);
-        if (!msg || msg->chat_id != chat_id)
-          return finish(problem::not_found("Message not found", "NOT_FOUND"));
-        if (msg->seq <= current_seq) return finish(read_change{current.value_or(""), false});
-        db.cached(
-              "UPDATE room_members SET last_read_message_id = ?, last_read_seq = ? "
-              "WHERE chat_id = ? AND user_id = ?")
-            .bind(1, message_id)
-            .bind(2, msg->seq)
-            .bind(3, chat_id)
-            .bind(4, user_id)
-            .run();
-        return finish(read_change{message_id, true});
-      },
-      [shared_done](const problem& p) { (*shared_done)(p); }});
+  submit_async<read_change>(std::move(done), [=](connection& db) -> outcome<read_change> {
+    auto& s = db.cached(
+        "SELECT last_read_message_id, last_read_seq FROM room_members "
+        "WHERE chat_id = ? AND user_id = ?");
+    s.bind(1, chat_id).bind(2, user_id);
+    if (!s.step())
+      return problem::not_found("You are not a member of this chat room", "NOT_MEMBER");
+    auto current = s.opt_text(0);
+    auto current_seq = s.int64(1);
+    s.reset();
+    auto msg = find_message(db, message_id);
+    if (!msg || msg->chat_id != chat_id)
+      return problem::not_found("Message not found", "NOT_FOUND");
+    if (msg->seq <= current_seq) return read_change{current.value_or(""), false};
+    db.cached(
+          "UPDATE room_members SET last_read_message_id = ?, last_read_seq = ? "
+          "WHERE chat_id = ? AND user_id = ?")
+        .bind(1, message_id)
+        .bind(2, msg->seq)
+        .bind(3, chat_id)
+        .bind(4, user_id)
+        .run();
+    return read_change{message_id, true};
+  });
 }
 
 page<message> sqlite_store::history_page(std::int64_t chat_id, int pg, int size) {
@@ -815,8 +802,9 @@ page<message> sqlite_store::history_page(std::int64_t chat_id, int pg, int size)
   c.bind(1, chat_id);
   c.step();
   out.total_elements = c.int64(0);
-  auto& s = db->cached(sql({"SELECT ", msg_cols,
-                            " FROM messages WHERE chat_id = ? ORDER BY seq DESC LIMIT ? OFFSET ?"}));
+  auto& s =
+      db->cached(sql({"SELECT ", msg_cols,
+                      " FROM messages WHERE chat_id = ? ORDER BY seq DESC LIMIT ? OFFSET ?"}));
   s.bind(1, chat_id).bind(2, size).bind(3, static_cast<std::int64_t>(pg) * size);
   while (s.step()) out.content.push_back(read_message(s));
   return out;

@@ -87,6 +87,10 @@ class sqlite_store final : public store {
   };
 
   void submit(job j);
+  // Runs `body(db) -> outcome<T>` as a write job; `done` gets its result after the commit, or the
+  // failure if the batch did not commit.
+  template <class T, class F>
+  void submit_async(callback<T> done, F&& body);
   template <class T, class F>
   outcome<T> write_sync(F&& f);
   void writer_loop();

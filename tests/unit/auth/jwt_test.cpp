@@ -1,6 +1,6 @@
 #include "auth/jwt.hpp"
 
-#include "auth/base64url.hpp"
+#include "core/base64url.hpp"
 #include "test_support.hpp"
 
 #include <boost/json.hpp>
@@ -35,9 +35,9 @@ class jwt_service_test : public ::testing::Test {
 
   // header.payload signed by the suite's key, with both JSON texts chosen by the test.
   static std::string signed_token(const json::object& header, const json::object& payload) {
-    std::string input = base64url_encode(json::serialize(header)) + "." +
-                        base64url_encode(json::serialize(payload));
-    return input + "." + base64url_encode(ring_->sign(input));
+    std::string input = core::base64url_encode(json::serialize(header)) + "." +
+                        core::base64url_encode(json::serialize(payload));
+    return input + "." + core::base64url_encode(ring_->sign(input));
   }
   static json::object good_header() {
     return {{"alg", "RS256"}, {"typ", "JWT"}, {"kid", ring_->signing_kid()}};
@@ -82,11 +82,11 @@ TEST_F(jwt_service_test, round_trips_claims) {
 
 TEST_F(jwt_service_test, writes_kid_header_and_all_claims) {
   std::string token = access_token();
-  auto header = json::parse(*base64url_decode(segment(token, 0))).as_object();
+  auto header = json::parse(*core::base64url_decode(segment(token, 0))).as_object();
   EXPECT_EQ(header.at("alg").as_string(), "RS256");
   EXPECT_EQ(header.at("typ").as_string(), "JWT");
   EXPECT_EQ(header.at("kid").as_string(), ring_->signing_kid());
-  auto payload = json::parse(*base64url_decode(segment(token, 1))).as_object();
+  auto payload = json::parse(*core::base64url_decode(segment(token, 1))).as_object();
   EXPECT_EQ(payload.at("sub").as_string(), "alice");
   EXPECT_EQ(payload.at("userId").as_string(), "u-1");
   EXPECT_EQ(payload.at("username").as_string(), "alice");
@@ -112,7 +112,7 @@ TEST_F(jwt_service_test, rejects_tampered_payload) {
   json::object payload = good_payload();
   payload["sub"] = "mallory";
   payload["username"] = "mallory";
-  std::string forged = segment(token, 0) + "." + base64url_encode(json::serialize(payload)) + "." +
+  std::string forged = segment(token, 0) + "." + core::base64url_encode(json::serialize(payload)) + "." +
                        segment(token, 2);
   expect_unauthorized(jwt.verify(forged, token_use::access), "Invalid token signature");
 }
@@ -127,16 +127,16 @@ TEST_F(jwt_service_test, rejects_tampered_signature) {
 TEST_F(jwt_service_test, rejects_truncated_or_missing_signature) {
   std::string token = access_token();
   std::string input = token.substr(0, token.rfind('.') + 1);
-  std::string signature = *base64url_decode(segment(token, 2));
-  expect_unauthorized(jwt.verify(input + base64url_encode(signature.substr(1)), token_use::access),
+  std::string signature = *core::base64url_decode(segment(token, 2));
+  expect_unauthorized(jwt.verify(input + core::base64url_encode(signature.substr(1)), token_use::access),
                       "Invalid token signature");
   expect_unauthorized(jwt.verify(input, token_use::access), "Invalid token signature");
 }
 
 TEST_F(jwt_service_test, rejects_alg_none) {
   json::object header{{"alg", "none"}, {"typ", "JWT"}, {"kid", ring_->signing_kid()}};
-  std::string token = base64url_encode(json::serialize(header)) + "." +
-                      base64url_encode(json::serialize(good_payload())) + ".";
+  std::string token = core::base64url_encode(json::serialize(header)) + "." +
+                      core::base64url_encode(json::serialize(good_payload())) + ".";
   expect_unauthorized(jwt.verify(token, token_use::access), "Unsupported token algorithm");
   // Case variants are not RS256 either.
   header["alg"] = "rs256";
@@ -147,8 +147,8 @@ TEST_F(jwt_service_test, rejects_alg_none) {
 TEST_F(jwt_service_test, rejects_hs256_even_when_keyed_with_the_public_key) {
   // The classic confusion attack: HMAC-SHA256 keyed with the published JWKS.
   json::object header{{"alg", "HS256"}, {"typ", "JWT"}, {"kid", ring_->signing_kid()}};
-  std::string input = base64url_encode(json::serialize(header)) + "." +
-                      base64url_encode(json::serialize(good_payload()));
+  std::string input = core::base64url_encode(json::serialize(header)) + "." +
+                      core::base64url_encode(json::serialize(good_payload()));
   const std::string& key = ring_->jwks_json();
   unsigned char mac[32];
   std::size_t mac_len = 0;
@@ -156,7 +156,7 @@ TEST_F(jwt_service_test, rejects_hs256_even_when_keyed_with_the_public_key) {
                         reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac,
                         sizeof mac, &mac_len));
   std::string token =
-      input + "." + base64url_encode({reinterpret_cast<const char*>(mac), mac_len});
+      input + "." + core::base64url_encode({reinterpret_cast<const char*>(mac), mac_len});
   expect_unauthorized(jwt.verify(token, token_use::access), "Unsupported token algorithm");
 }
 
@@ -256,17 +256,17 @@ TEST_F(jwt_service_test, rejects_malformed_structure) {
                           token + ".extra",
                           token + "=",
                           "!" + token,
-                          base64url_encode("[1,2]") + "." + segment(token, 1) + "." +
+                          core::base64url_encode("[1,2]") + "." + segment(token, 1) + "." +
                               segment(token, 2),
-                          base64url_encode("{not json") + "." + segment(token, 1) + "." +
+                          core::base64url_encode("{not json") + "." + segment(token, 1) + "." +
                               segment(token, 2)})
     expect_unauthorized(jwt.verify(bad, token_use::access), "Invalid token");
 }
 
 TEST_F(jwt_service_test, rejects_payload_that_is_not_an_object) {
   std::string input =
-      base64url_encode(json::serialize(good_header())) + "." + base64url_encode("[]");
-  std::string token = input + "." + base64url_encode(ring_->sign(input));
+      core::base64url_encode(json::serialize(good_header())) + "." + core::base64url_encode("[]");
+  std::string token = input + "." + core::base64url_encode(ring_->sign(input));
   expect_unauthorized(jwt.verify(token, token_use::access), "Invalid token");
 }
 
@@ -281,7 +281,7 @@ TEST_F(jwt_service_test, rejects_oversized_token_before_parsing) {
 
 TEST_F(jwt_service_test, rejects_deeply_nested_header) {
   std::string deep = R"({"alg":"RS256","x":)" + std::string(50, '[') + std::string(50, ']') + "}";
-  std::string token = base64url_encode(deep) + "." + segment(access_token(), 1) + "." +
+  std::string token = core::base64url_encode(deep) + "." + segment(access_token(), 1) + "." +
                       segment(access_token(), 2);
   expect_unauthorized(jwt.verify(token, token_use::access), "Invalid token");
 }

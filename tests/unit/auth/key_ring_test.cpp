@@ -1,6 +1,6 @@
 #include "auth/key_ring.hpp"
 
-#include "auth/base64url.hpp"
+#include "core/base64url.hpp"
 #include "auth/jwt.hpp"
 #include "auth/sha256.hpp"
 #include "test_support.hpp"
@@ -82,7 +82,7 @@ TEST(key_ring, rotation_signs_with_new_key_and_still_verifies_old_tokens) {
   jwt_service new_service(after, clock);
   EXPECT_TRUE(new_service.verify(old_token, token_use::access));
   std::string new_token = access_token(new_service);
-  auto header = json::parse(*base64url_decode(new_token.substr(0, new_token.find('.'))));
+  auto header = json::parse(*core::base64url_decode(new_token.substr(0, new_token.find('.'))));
   EXPECT_EQ(header.at("kid").as_string(), new_kid);
   // A node still on the old ring does not know the new key.
   EXPECT_FALSE(old_service.verify(new_token, token_use::access));
@@ -148,8 +148,8 @@ struct jwk_public_key {
 
 jwk_public_key public_key_from_jwk(const json::object& jwk) {
   jwk_public_key out;
-  out.n = *base64url_decode(jwk.at("n").as_string());
-  out.e = *base64url_decode(jwk.at("e").as_string());
+  out.n = *core::base64url_decode(jwk.at("n").as_string());
+  out.e = *core::base64url_decode(jwk.at("e").as_string());
   auto bn = [](const std::string& bytes) {
     return std::unique_ptr<BIGNUM, decltype(&BN_free)>(
         BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()),
@@ -175,7 +175,7 @@ jwk_public_key public_key_from_jwk(const json::object& jwk) {
 
 bool rs256_verify(EVP_PKEY* pkey, std::string_view token) {
   auto dot2 = token.rfind('.');
-  std::string sig = *base64url_decode(token.substr(dot2 + 1));
+  std::string sig = *core::base64url_decode(token.substr(dot2 + 1));
   std::string_view input = token.substr(0, dot2);
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   return EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, pkey) == 1 &&
@@ -221,7 +221,7 @@ TEST(key_ring, kid_is_the_rfc7638_thumbprint) {
   ASSERT_EQ(canonical.substr(0, 6), R"({"e":")");
   sha256_digest d = sha256(canonical);
   EXPECT_EQ(ring.signing_kid(),
-            base64url_encode({reinterpret_cast<const char*>(d.data()), d.size()}));
+            core::base64url_encode({reinterpret_cast<const char*>(d.data()), d.size()}));
   EXPECT_EQ(ring.signing_kid().size(), 43u);
 }
 

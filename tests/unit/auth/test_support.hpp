@@ -1,5 +1,6 @@
 #pragma once
 // Fakes shared by the auth tests: a clock that moves only when told, and a scratch directory.
+#include "support/temp_dir.hpp"
 #include "core/ids.hpp"
 #include "core/time.hpp"
 
@@ -18,24 +19,6 @@ class manual_clock final : public core::clock {
   core::time_point now_;
 };
 
-// A fresh directory under the system temp dir, removed with everything in it.
-class temp_dir {
- public:
-  temp_dir()
-      : path_(std::filesystem::temp_directory_path() / ("parley-auth-" + core::random_token(9))) {
-    std::filesystem::create_directories(path_);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using parley::test_support::temp_dir;
 
 }  // namespace parley::auth::test_support

@@ -2,6 +2,7 @@
 // A real chat::service for unit tests: SQLite on a temp file, Argon2 at its minimum cost, one RSA
 // key shared by the whole test binary (generating one costs more than most tests), a manual clock,
 // and a fanout the caller chooses (a recorder here, the real local_bus in the realtime tests).
+#include "support/temp_dir.hpp"
 #include "auth/jwt.hpp"
 #include "auth/key_ring.hpp"
 #include "auth/password.hpp"
@@ -33,24 +34,7 @@ class manual_clock final : public core::clock {
   std::atomic<std::int64_t> ms_{1'800'000'000'000};
 };
 
-// A fresh directory under the system temp dir, removed with everything in it.
-class temp_dir {
- public:
-  temp_dir()
-      : path_(std::filesystem::temp_directory_path() / ("parley-chat-" + core::random_token(9))) {
-    std::filesystem::create_directories(path_);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using parley::test_support::temp_dir;
 
 inline const auth::key_ring& shared_keys() {
   static temp_dir dir;

@@ -220,6 +220,33 @@ TEST(config_load_env, a_null_environment_is_empty) {
   EXPECT_FALSE(load_env(c, nullptr));
 }
 
+TEST(config_media, a_sub_table_and_nested_environment_keys_apply) {
+  config c;
+  auto err = load_text(c, "[media.s3]\nendpoint = \"http://127.0.0.1:7070\"\npath_style = false\n");
+  ASSERT_FALSE(err) << *err;
+  EXPECT_EQ(c.media.s3.endpoint, "http://127.0.0.1:7070");
+  EXPECT_FALSE(c.media.s3.path_style);
+  err = load_vars(c, {"PARLEY_MEDIA_S3_BUCKET=parley", "PARLEY_MEDIA_MAX_BYTES=1000",
+                      "PARLEY_MEDIA_S3_SECRET_KEY=s3cr3t"});
+  ASSERT_FALSE(err) << *err;
+  EXPECT_EQ(c.media.s3.bucket, "parley");
+  EXPECT_EQ(c.media.max_bytes, 1000u);
+  EXPECT_EQ(c.media.s3.secret_key, "s3cr3t");
+  for (auto& [k, v] : dump(c))
+    EXPECT_EQ(v.find("s3cr3t"), std::string::npos) << k << ": the secret is never printed";
+}
+
+TEST(config_media, allowed_types_take_optional_limits_and_refuse_junk) {
+  config c;
+  ASSERT_FALSE(set(c, "media.allowed_types", " image/png , application/pdf=1048576,"));
+  ASSERT_EQ(c.media.allowed_types.size(), 2u);
+  EXPECT_EQ(c.media.allowed_types[0].content_type, "image/png");
+  EXPECT_FALSE(c.media.allowed_types[0].max_bytes);
+  EXPECT_EQ(c.media.allowed_types[1].max_bytes, 1048576u);
+  for (std::string_view bad : {"image", "Image/PNG", "image/png=big", "image/png;q=1", "/png"})
+    EXPECT_TRUE(set(c, "media.allowed_types", std::string(bad))) << bad;
+}
+
 TEST(config_dump, lists_every_key_once) {
   auto d = dump(config{});
   std::set<std::string> keys;
@@ -242,7 +269,20 @@ TEST(config_dump, lists_every_key_once) {
                                     "stomp.send_rate_per_second",
                                     "stomp.send_burst",
                                     "log.level",
-                                    "log.format"};
+                                    "log.format",
+                                    "media.dir",
+                                    "media.public_base_url",
+                                    "media.upload_url_ttl_seconds",
+                                    "media.view_url_ttl_seconds",
+                                    "media.max_bytes",
+                                    "media.presigns_per_minute",
+                                    "media.allowed_types",
+                                    "media.s3.endpoint",
+                                    "media.s3.bucket",
+                                    "media.s3.region",
+                                    "media.s3.access_key",
+                                    "media.s3.secret_key",
+                                    "media.s3.path_style"};
   EXPECT_EQ(keys, expected);
 }
 

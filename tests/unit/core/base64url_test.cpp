@@ -1,8 +1,8 @@
-#include "auth/base64url.hpp"
+#include "core/base64url.hpp"
 
 #include <gtest/gtest.h>
 
-namespace parley::auth {
+namespace parley::core {
 namespace {
 
 TEST(base64url, encodes_rfc4648_vectors_without_padding) {
@@ -55,4 +55,4 @@ TEST(base64url, rejects_non_zero_trailing_bits) {
 }
 
 }  // namespace
-}  // namespace parley::auth
+}  // namespace parley::core

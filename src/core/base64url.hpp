@@ -7,11 +7,11 @@
 #include <string>
 #include <string_view>
 
-namespace parley::auth {
+namespace parley::core {
 
 std::string base64url_encode(std::string_view bytes);
 
 // nullopt when `text` is not the canonical unpadded encoding of some byte string.
 std::optional<std::string> base64url_decode(std::string_view text);
 
-}  // namespace parley::auth
+}  // namespace parley::core

@@ -1,9 +1,9 @@
-#include "auth/base64url.hpp"
+#include "core/base64url.hpp"
 
 #include <array>
 #include <cstdint>
 
-namespace parley::auth {
+namespace parley::core {
 
 namespace {
 
@@ -62,4 +62,4 @@ std::optional<std::string> base64url_decode(std::string_view text) {
   return out;
 }
 
-}  // namespace parley::auth
+}  // namespace parley::core

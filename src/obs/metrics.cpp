@@ -1,0 +1,39 @@
+#include "obs/metrics.hpp"
+
+#include <cstdio>
+
+namespace parley::obs {
+
+counters& global() {
+  static counters c;
+  return c;
+}
+
+std::string render(const std::vector<std::pair<std::string, double>>& gauges) {
+  auto& c = global();
+  std::string out;
+  auto counter = [&](const char* name, const char* help, const std::atomic<std::uint64_t>& v) {
+    out += "# HELP " + std::string(name) + " " + help + "\n# TYPE " + name + " counter\n" + name +
+           " " + std::to_string(v.load(std::memory_order_relaxed)) + "\n";
+  };
+  counter("parley_http_requests_total", "REST requests answered", c.http_requests);
+  counter("parley_http_client_errors_total", "REST answers with a 4xx status",
+          c.http_client_errors);
+  counter("parley_http_server_errors_total", "REST answers with a 5xx status",
+          c.http_server_errors);
+  counter("parley_stomp_sessions_opened_total", "STOMP sessions opened", c.stomp_sessions_opened);
+  counter("parley_stomp_sessions_closed_total", "STOMP sessions closed", c.stomp_sessions_closed);
+  counter("parley_stomp_errors_total", "STOMP ERROR frames sent", c.stomp_errors);
+  counter("parley_slow_consumers_total", "sessions dropped for a full outbound queue",
+          c.slow_consumers);
+  counter("parley_messages_committed_total", "messages durably committed", c.messages_committed);
+  counter("parley_deliveries_total", "MESSAGE frames queued to subscribers", c.deliveries);
+  for (auto& [name, v] : gauges) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    out += "# TYPE " + name + " gauge\n" + name + " " + buf + "\n";
+  }
+  return out;
+}
+
+}  // namespace parley::obs

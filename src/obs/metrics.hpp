@@ -1,0 +1,30 @@
+#pragma once
+// Process-wide counters exported at /metrics in the Prometheus text format. Relaxed atomics: a
+// scrape needs totals, not ordering; hot paths add once per batch (e.g. once per fan-out, not
+// once per delivery).
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace parley::obs {
+
+struct counters {
+  std::atomic<std::uint64_t> http_requests{0};
+  std::atomic<std::uint64_t> http_client_errors{0};  // 4xx
+  std::atomic<std::uint64_t> http_server_errors{0};  // 5xx
+  std::atomic<std::uint64_t> stomp_sessions_opened{0};
+  std::atomic<std::uint64_t> stomp_sessions_closed{0};
+  std::atomic<std::uint64_t> stomp_errors{0};        // ERROR frames sent (connection closed)
+  std::atomic<std::uint64_t> slow_consumers{0};      // sessions dropped for a full queue
+  std::atomic<std::uint64_t> messages_committed{0};  // new messages durably appended
+  std::atomic<std::uint64_t> deliveries{0};          // MESSAGE frames queued to subscribers
+};
+
+counters& global();
+
+// The exposition text: every counter, plus the gauges given by the caller.
+std::string render(const std::vector<std::pair<std::string, double>>& gauges);
+
+}  // namespace parley::obs

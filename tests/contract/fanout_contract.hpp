@@ -1,0 +1,54 @@
+#pragma once
+// The contract every adapter of the fan-out port (chat::fanout) must pass, unchanged: the
+// in-process local_bus today, a Redis pub/sub bus later. An adapter supplies a `fanout_rig`: the
+// fanout itself plus a way to attach a recording subscriber on "some node" and to wait.
+#include "chat/ports.hpp"
+#include "realtime/hub.hpp"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace parley::contract {
+
+// What a subscriber received, readable from the test thread.
+struct recording {
+  std::mutex mutex;
+  std::vector<std::string> frames;  // prefix + body of each delivered frame
+  std::size_t revoked = 0;
+  std::size_t size() {
+    std::lock_guard lock(mutex);
+    return frames.size();
+  }
+};
+
+class fanout_rig {
+ public:
+  virtual ~fanout_rig() = default;
+  virtual chat::fanout& bus() = 0;
+  // Attaches a subscriber for `user_id` to `destination` on node/shard `node` (0 or 1), and
+  // returns once the subscription is in place.
+  virtual std::shared_ptr<recording> subscribe(unsigned node, const std::string& destination,
+                                               const std::string& user_id) = 0;
+  // Polls `done` until true or a deadline; false on timeout.
+  virtual bool wait_until(const std::function<bool()>& done) = 0;
+};
+
+struct fanout_adapter {
+  std::string name;
+  std::function<std::unique_ptr<fanout_rig>()> make;
+};
+
+inline void PrintTo(const fanout_adapter& a, std::ostream* os) { *os << a.name; }
+
+class fanout_contract : public ::testing::TestWithParam<fanout_adapter> {
+ protected:
+  void SetUp() override { rig = GetParam().make(); }
+  std::unique_ptr<fanout_rig> rig;
+};
+
+}  // namespace parley::contract

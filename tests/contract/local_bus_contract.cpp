@@ -1,0 +1,80 @@
+// The in-process adapter of the fan-out port: realtime::local_bus over two shards.
+#include "fanout_contract.hpp"
+#include "realtime/local_bus.hpp"
+#include "realtime/shards.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <chrono>
+#include <future>
+#include <thread>
+
+namespace parley::contract {
+namespace {
+
+class recorder final : public realtime::subscriber {
+ public:
+  recorder(std::string user, std::shared_ptr<recording> r)
+      : user_(std::move(user)), r_(std::move(r)) {}
+  void deliver(const realtime::outbound& f) override {
+    std::lock_guard lock(r_->mutex);
+    r_->frames.push_back((f.prefix ? *f.prefix : std::string()) + *f.body);
+  }
+  void revoked(const std::string&) override {
+    std::lock_guard lock(r_->mutex);
+    ++r_->revoked;
+  }
+  const std::string& user_id() const override { return user_; }
+
+ private:
+  std::string user_;
+  std::shared_ptr<recording> r_;
+};
+
+class local_rig final : public fanout_rig {
+ public:
+  local_rig() : shards_(2), hubs_{&h0_, &h1_}, bus_(shards_, {&h0_, &h1_}) { shards_.run(); }
+  ~local_rig() override {
+    shards_.stop();
+    shards_.join();
+  }
+  chat::fanout& bus() override { return bus_; }
+  std::shared_ptr<recording> subscribe(unsigned node, const std::string& destination,
+                                       const std::string& user_id) override {
+    auto rec = std::make_shared<recording>();
+    auto sub = std::make_unique<recorder>(user_id, rec);
+    std::promise<void> done;
+    boost::asio::post(shards_.at(node), [&, s = sub.get()] {
+      hubs_[node]->subscribe(destination, s, "sub-" + user_id,
+                             std::make_shared<const std::string>("MESSAGE\nsubscription:x\n"));
+      done.set_value();
+    });
+    done.get_future().get();
+    subs_.push_back(std::move(sub));
+    return rec;
+  }
+  bool wait_until(const std::function<bool()>& done) override {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+  }
+
+ private:
+  realtime::shards shards_;
+  realtime::hub h0_, h1_;
+  std::vector<realtime::hub*> hubs_;
+  realtime::local_bus bus_;
+  std::vector<std::unique_ptr<recorder>> subs_;
+};
+
+INSTANTIATE_TEST_SUITE_P(local_bus, fanout_contract,
+                         ::testing::Values(fanout_adapter{
+                             "local_bus",
+                             [] { return std::unique_ptr<fanout_rig>(new local_rig()); }}),
+                         [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace parley::contract
