@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 ./scripts/build.sh release
+./scripts/web-build.sh
 args=(serve --demo --data-dir ./parley-data)
 [ -f web/dist/browser/index.html ] && args+=(--static-dir web/dist/browser)
 exec ./build/release/src/server/parley "${args[@]}" "$@"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: install, build (release + ASan/UBSan), unit/contract/fuzz
-# corpus tests under ctest for both builds, then the end-to-end suite with real clients against the
-# real binary. Exits non-zero on any failure.
+# corpus tests under ctest for both builds, the end-to-end suite with real clients against the real
+# binary, media against a real S3 server, then the web client's unit and browser tests.
+# Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -25,3 +26,6 @@ PARLEY_BIN="$root/build/release/src/server/parley" npm test
 
 echo "== media against a real S3-compatible store (versitygw)"
 "$root/scripts/test-s3.sh" "$root/build/release/src/server/parley"
+
+echo "== web client: unit tests and browser end-to-end (Chromium via playwright-core)"
+PARLEY_BIN="$root/build/release/src/server/parley" "$root/scripts/test-browser.sh"

@@ -35,7 +35,7 @@ export function fileNameOf(url: string): string {
 }
 
 export function previewText(type: string, content: string): string {
-  if (type === 'IMAGE') return '📷 Photo';
-  if (type === 'FILE') return `📎 ${fileNameOf(content)}`;
+  if (type === 'IMAGE') return 'Photo';
+  if (type === 'FILE') return `File: ${fileNameOf(content)}`;
   return content.replace(/\s+/g, ' ');
 }

@@ -39,8 +39,9 @@ export const messageActions = createActionGroup({
     'Load Older': props<{ chatId: number }>(),
     'Catch Up': props<{ chatId: number }>(),
     Received: props<{ message: Message; meId: string | null }>(),
-    'Send Text': props<{ chatId: number; content: string }>(),
-    'Send File': props<{ chatId: number; file: File }>(),
+    /** `after`: the clientMessageId of an attachment this text must follow (a caption). */
+    'Send Text': props<{ chatId: number; content: string; after?: string }>(),
+    'Send File': props<{ chatId: number; file: File; clientMessageId?: string }>(),
     'Pending Added': props<{ message: ChatMessage }>(),
     'Upload Done': props<{ chatId: number; clientMessageId: string; viewUrl: string }>(),
     Acknowledged: props<{ chatId: number; clientMessageId: string; messageId: string }>(),

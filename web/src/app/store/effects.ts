@@ -292,6 +292,9 @@ export class MessagesEffects {
   private readonly status = inject(StatusSender);
   private readonly toast = inject(ToastService);
   private readonly files = new Map<string, File>();
+  /** Captions waiting for their attachment: attachment clientMessageId → texts. */
+  private readonly held = new Map<string, ChatMessage[]>();
+  private readonly heldIds = new Set<string>();
   private readonly inflight = new Set<string>();
   private readonly initialInflight = new Set<number>();
 
@@ -396,7 +399,7 @@ export class MessagesEffects {
           if (reconnect && log.loaded) out.push(messageActions.catchUp({ chatId: Number(id) }));
           for (const k of log.keys) {
             const m = log.byKey[k];
-            if (m?.local === 'sending') this.transmit(m);
+            if (m?.local === 'sending' && !this.heldIds.has(m.clientMessageId ?? '')) this.transmit(m);
             if (m?.local === 'uploading' && !this.inflight.has(m.clientMessageId ?? '')) this.upload(m);
           }
         }
@@ -485,10 +488,16 @@ export class MessagesEffects {
     () =>
       this.actions$.pipe(
         ofType(messageActions.sendText),
-        tap(({ chatId, content }) => {
+        tap(({ chatId, content, after }) => {
           const m = this.pending(chatId, content, 'TEXT');
           this.store.dispatch(messageActions.pendingAdded({ message: m }));
-          this.transmit(m);
+          if (after && this.log(chatId).byKey[pendingKey(after)]) {
+            // A caption goes out after its attachment, so the room's order matches the screen.
+            this.held.set(after, [...(this.held.get(after) ?? []), m]);
+            this.heldIds.add(m.clientMessageId!);
+          } else {
+            this.transmit(m);
+          }
         }),
       ),
     { dispatch: false },
@@ -498,9 +507,13 @@ export class MessagesEffects {
     () =>
       this.actions$.pipe(
         ofType(messageActions.sendFile),
-        tap(({ chatId, file }) => {
+        tap(({ chatId, file, clientMessageId }) => {
           const type = file.type.startsWith('image/') ? 'IMAGE' : 'FILE';
-          const m: ChatMessage = { ...this.pending(chatId, file.name, type), local: 'uploading', preview: URL.createObjectURL(file) };
+          const m: ChatMessage = {
+            ...this.pending(chatId, file.name, type, clientMessageId),
+            local: 'uploading',
+            preview: type === 'IMAGE' ? URL.createObjectURL(file) : undefined,
+          };
           this.files.set(m.clientMessageId!, file);
           this.store.dispatch(messageActions.pendingAdded({ message: m }));
           this.upload(m);
@@ -534,8 +547,8 @@ export class MessagesEffects {
     { dispatch: false },
   );
 
-  private pending(chatId: number, content: string, type: ChatMessage['type']): ChatMessage {
-    const clientMessageId = newClientId();
+  private pending(chatId: number, content: string, type: ChatMessage['type'], id?: string): ChatMessage {
+    const clientMessageId = id ?? newClientId();
     return {
       key: pendingKey(clientMessageId),
       messageId: '',
@@ -570,6 +583,7 @@ export class MessagesEffects {
       })
       .catch((e) => {
         this.inflight.delete(cmid);
+        this.release(cmid);
         const err = toApiError(e);
         this.store.dispatch(
           messageActions.sendFailed({
@@ -593,13 +607,27 @@ export class MessagesEffects {
         this.inflight.delete(cmid);
         if (messageId) this.store.dispatch(messageActions.acknowledged({ chatId: m.chatRoomId, clientMessageId: cmid, messageId }));
         this.files.delete(cmid);
+        this.release(cmid);
       })
       .catch((e: unknown) => {
         this.inflight.delete(cmid);
         if (e instanceof SendError && e.reason === 'disconnected') return; // resent after the reconnect
         const error = e instanceof SendError ? (e.code === 'RATE_LIMITED' ? 'Sending too fast' : e.message) : String(e);
         this.store.dispatch(messageActions.sendFailed({ chatId: m.chatRoomId, clientMessageId: cmid, error }));
+        this.release(cmid);
       });
+  }
+
+  /** Sends the captions that waited for an attachment. */
+  private release(cmid: string): void {
+    const waiting = this.held.get(cmid);
+    if (!waiting) return;
+    this.held.delete(cmid);
+    for (const w of waiting) {
+      this.heldIds.delete(w.clientMessageId!);
+      const cur = this.log(w.chatRoomId).byKey[pendingKey(w.clientMessageId!)];
+      if (cur) this.transmit(cur);
+    }
   }
 }
 

@@ -139,13 +139,16 @@ export class ComposerComponent implements OnDestroy {
   send(): void {
     if (!this.canSend()) return;
     const chatId = this.chatId();
+    let lastAttachment: string | undefined;
     for (const a of this.attachments()) {
-      this.store.dispatch(messageActions.sendFile({ chatId, file: a.file }));
+      lastAttachment = crypto.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+      this.store.dispatch(messageActions.sendFile({ chatId, file: a.file, clientMessageId: lastAttachment }));
       if (a.url) URL.revokeObjectURL(a.url);
     }
     this.attachments.set([]);
     const content = this.text();
-    if (content.trim()) this.store.dispatch(messageActions.sendText({ chatId, content }));
+    // Typed text goes as its own message, after the attachments (as in the original client).
+    if (content.trim()) this.store.dispatch(messageActions.sendText({ chatId, content, after: lastAttachment }));
     this.text.set('');
     const el = this.box().nativeElement;
     el.value = '';

@@ -83,7 +83,7 @@ import { NewDmDialogComponent, NewGroupDialogComponent } from './new-chat-dialog
                       @if (r.latest) {
                         @if (r.latest.userId === meId()) {<span class="text-slate-400">You: </span>} @else if (!r.isDm) {<span class="text-slate-400">{{ firstName(r.latest.userId) }}: </span>}{{ preview(r.latest.type, r.latest.content) }}
                       } @else {
-                        <span class="text-slate-400 italic">{{ r.isDm ? 'Say hello 👋' : 'No messages yet' }}</span>
+                        <span class="text-slate-400 italic">{{ r.isDm ? 'Say hello' : 'No messages yet' }}</span>
                       }
                     </span>
                   }
