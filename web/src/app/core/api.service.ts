@@ -105,4 +105,34 @@ export class UploadService {
     if (!r.ok) throw new Error(`Upload failed (HTTP ${r.status})`);
     return viewUrl;
   }
+
+  /**
+   * The file picked in an `<input type=file>` (an image only), uploaded, then handed to `apply`
+   * (which returns an error text or null). Problems go to `toast`; `busy` is true meanwhile.
+   */
+  async uploadPickedImage(
+    e: Event,
+    apply: (viewUrl: string) => Promise<string | null>,
+    busy: { set(v: boolean): void },
+    toast: { error(text: string): void },
+  ): Promise<void> {
+    const input = e.target as HTMLInputElement;
+    const file = input.files?.[0];
+    input.value = '';
+    if (!file) return;
+    if (!file.type.startsWith('image/')) {
+      toast.error('Please choose an image');
+      return;
+    }
+    busy.set(true);
+    try {
+      const err = await apply(await this.upload(file));
+      if (err) toast.error(err);
+    } catch (e2) {
+      const err = toApiError(e2);
+      toast.error(`Upload failed: ${err.message}`);
+    } finally {
+      busy.set(false);
+    }
+  }
 }

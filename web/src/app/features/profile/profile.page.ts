@@ -154,26 +154,8 @@ export class ProfilePage {
     }
   }
 
-  async uploadAvatar(e: Event): Promise<void> {
-    const input = e.target as HTMLInputElement;
-    const file = input.files?.[0];
-    input.value = '';
-    if (!file) return;
-    if (!file.type.startsWith('image/')) {
-      this.toast.error('Please choose an image');
-      return;
-    }
-    this.uploading.set(true);
-    try {
-      const url = await this.uploads.upload(file);
-      const err = await this.patch({ avatar: url });
-      if (err) this.toast.error(err);
-    } catch (e2) {
-      const err = toApiError(e2);
-      this.toast.error(err.status === 501 ? 'Uploads are not available on this server' : `Upload failed: ${err.message}`);
-    } finally {
-      this.uploading.set(false);
-    }
+  uploadAvatar(e: Event): Promise<void> {
+    return this.uploads.uploadPickedImage(e, (url) => this.patch({ avatar: url }), this.uploading, this.toast);
   }
 
   startChat(u: User): void {
