@@ -8,14 +8,14 @@
 // bytes. No WebSocket, STOMP or JSON work is done: this is the ceiling, not a competitor.
 #include "common/sys.hpp"
 
-#include <CLI/CLI.hpp>
-#include <boost/json.hpp>
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
 
 #include <poll.h>
 
@@ -68,7 +68,8 @@ struct flags {
       while (!stop) {
         int n = ::epoll_wait(ep, evs.data(), static_cast<int>(evs.size()), 50);
         for (int i = 0; i < n; ++i)
-          for (ssize_t r; (r = ::read(evs[i].data.fd, buf.data(), buf.size())) > 0;) local += static_cast<std::uint64_t>(r);
+          for (ssize_t r; (r = ::read(evs[i].data.fd, buf.data(), buf.size())) > 0;)
+            local += static_cast<std::uint64_t>(r);
         bytes.fetch_add(local, std::memory_order_relaxed);
         local = 0;
       }
@@ -129,7 +130,8 @@ int run(const flags& f) {
       std::vector<int> ready, next;
       for (std::size_t i = t; i < fds.size(); i += f.threads) ready.push_back(fds[i]);
       int ep = ::epoll_create1(0);
-      std::vector<char> registered(fds.size() ? static_cast<std::size_t>(*std::max_element(fds.begin(), fds.end())) + 1 : 0);
+      std::vector<char> registered(
+          fds.size() ? static_cast<std::size_t>(*std::max_element(fds.begin(), fds.end())) + 1 : 0);
       std::vector<epoll_event> evs(1024);
       std::uint64_t full = 0;
       while (!stop) {
@@ -166,7 +168,8 @@ int run(const flags& f) {
   for (int fd : fds) ::close(fd);
   ::waitpid(pid, nullptr, 0);
 
-  double deliveries = static_cast<double>(bytes) / static_cast<double>(f.frame_bytes) / f.duration_s;
+  double deliveries =
+      static_cast<double>(bytes) / static_cast<double>(f.frame_bytes) / f.duration_s;
   boost::json::object out{{"target", "raw"},
                           {"scenario", "raw"},
                           {"label", f.label},
@@ -175,7 +178,8 @@ int run(const flags& f) {
                           {"batch", f.batch},
                           {"threads", f.threads},
                           {"deliveries_per_s", deliveries},
-                          {"writer_cpu_us_per_delivery", deliveries > 0 ? 1e6 * (cpu1 - cpu0) / (deliveries * f.duration_s) : 0},
+                          {"writer_cpu_us_per_delivery",
+                           deliveries > 0 ? 1e6 * (cpu1 - cpu0) / (deliveries * f.duration_s) : 0},
                           {"socket_full_waits", eagain.load()}};
   auto line = boost::json::serialize(out);
   std::cout << line << std::endl;
@@ -190,7 +194,8 @@ int main(int argc, char** argv) {
   parley::bench::flags f;
   CLI::App app{"raw_fanout: the same frame to N loopback sockets with epoll, write or writev"};
   app.add_option("--connections", f.connections, "sockets written to (and drained)");
-  app.add_option("--frame-bytes", f.frame_bytes, "bytes of one frame (Parley's MESSAGE on the wire)");
+  app.add_option("--frame-bytes", f.frame_bytes,
+                 "bytes of one frame (Parley's MESSAGE on the wire)");
   app.add_option("--batch", f.batch, "frames per socket per system call (writev when > 1)");
   app.add_option("--threads", f.threads, "writer threads (Parley's shard count)");
   app.add_option("--reader-threads", f.reader_threads, "drainer event loops (the clients)");

@@ -25,14 +25,14 @@ int connect_from_loopback(const sockaddr_in& server, std::uint32_t n);
 bool parse_ipv4(const std::string& host, int port, sockaddr_in& out);
 
 struct proc_sample {
-  std::int64_t rss_kb = -1;   // VmRSS of the process: user-space memory resident
-  double cpu_seconds = -1;    // utime + stime
+  std::int64_t rss_kb = -1;  // VmRSS of the process: user-space memory resident
+  double cpu_seconds = -1;   // utime + stime
 };
 proc_sample sample_process(long pid);
 
 struct kernel_sample {
-  std::int64_t slab_kb = -1;         // /proc/meminfo Slab: socket structures live here
-  std::int64_t tcp_mem_pages = -1;   // /proc/net/sockstat TCP mem: socket buffers
+  std::int64_t slab_kb = -1;        // /proc/meminfo Slab: socket structures live here
+  std::int64_t tcp_mem_pages = -1;  // /proc/net/sockstat TCP mem: socket buffers
   std::int64_t tcp_inuse = -1;
 };
 kernel_sample sample_kernel();

@@ -13,10 +13,10 @@
 #include "load/plan.hpp"
 #include "load/worker.hpp"
 
-#include <CLI/CLI.hpp>
-#include <boost/json.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -143,7 +143,8 @@ counters command_all(std::vector<child>& kids, const std::string& cmd, const std
   counters sum;
   for (auto& k : kids) {
     auto line = read_line(k.from);
-    if (line.rfind(expect + " ", 0) != 0) throw std::runtime_error("a load process died (" + line + ")");
+    if (line.rfind(expect + " ", 0) != 0)
+      throw std::runtime_error("a load process died (" + line + ")");
     sum.merge(decode(line.substr(expect.size() + 1)));
   }
   return sum;
@@ -157,8 +158,9 @@ double generator_cpu(const std::vector<child>& kids) {
 
 json::object latency_json(const histogram& h) {
   auto us = [&](double q) { return static_cast<double>(h.percentile(q)) / 1000.0; };
-  return {{"count", h.count()}, {"p50", us(0.5)},   {"p90", us(0.9)},
-          {"p99", us(0.99)},    {"p999", us(0.999)}, {"max", static_cast<double>(h.max()) / 1000.0}};
+  return {{"count", h.count()}, {"p50", us(0.5)},
+          {"p90", us(0.9)},     {"p99", us(0.99)},
+          {"p999", us(0.999)},  {"max", static_cast<double>(h.max()) / 1000.0}};
 }
 
 void emit(const plan& p, json::object r) {
@@ -178,7 +180,8 @@ void measure_traffic(const plan& p, std::vector<child>& kids, std::size_t connec
   t.start_ns = now_ns() + 300'000'000;
   t.measure_ns = t.start_ns + static_cast<std::int64_t>(opt.warmup_s * 1e9);
   t.end_ns = t.measure_ns + static_cast<std::int64_t>(opt.duration_s * 1e9);
-  t.interval_ns = rate > 0 ? static_cast<std::int64_t>(1e9 * static_cast<double>(senders) / rate) : 0;
+  t.interval_ns =
+      rate > 0 ? static_cast<std::int64_t>(1e9 * static_cast<double>(senders) / rate) : 0;
   std::ostringstream cmd;
   cmd << "traffic " << t.start_ns << ' ' << t.measure_ns << ' ' << t.end_ns << ' ' << t.interval_ns;
   for (auto& k : kids) std::fprintf(k.to, "%s\n", cmd.str().c_str()), std::fflush(k.to);
@@ -196,28 +199,31 @@ void measure_traffic(const plan& p, std::vector<child>& kids, std::size_t connec
   }
   double d = opt.duration_s;
   double server_cpu = s1.cpu_seconds - s0.cpu_seconds;
-  json::object r{{"connections", connected},
-                 {"senders", senders},
-                 {"rate_offered", rate},
-                 {"rep", rep},
-                 {"window", opt.window},
-                 {"receipts", opt.receipts},
-                 {"payload", opt.payload},
-                 {"duration_s", d},
-                 {"sent_per_s", static_cast<double>(c.sent) / d},
-                 {"skipped", c.skipped},
-                 {"deliveries_per_s", static_cast<double>(c.delivered) / d},
-                 {"receipts_per_s", static_cast<double>(c.receipts) / d},
-                 {"frame_bytes", c.delivered ? static_cast<double>(c.delivered_bytes) / static_cast<double>(c.delivered) : 0},
-                 {"delivery_latency_us", latency_json(c.delivery_latency)},
-                 {"receipt_latency_us", latency_json(c.receipt_latency)},
-                 {"app_errors", c.app_errors},
-                 {"stomp_errors", c.stomp_errors},
-                 {"dropped", c.dropped},
-                 {"server_cpu_s", opt.server_pid ? server_cpu : -1.0},
-                 {"generator_cpu_s", g1 - g0}};
+  json::object r{
+      {"connections", connected},
+      {"senders", senders},
+      {"rate_offered", rate},
+      {"rep", rep},
+      {"window", opt.window},
+      {"receipts", opt.receipts},
+      {"payload", opt.payload},
+      {"duration_s", d},
+      {"sent_per_s", static_cast<double>(c.sent) / d},
+      {"skipped", c.skipped},
+      {"deliveries_per_s", static_cast<double>(c.delivered) / d},
+      {"receipts_per_s", static_cast<double>(c.receipts) / d},
+      {"frame_bytes",
+       c.delivered ? static_cast<double>(c.delivered_bytes) / static_cast<double>(c.delivered) : 0},
+      {"delivery_latency_us", latency_json(c.delivery_latency)},
+      {"receipt_latency_us", latency_json(c.receipt_latency)},
+      {"app_errors", c.app_errors},
+      {"stomp_errors", c.stomp_errors},
+      {"dropped", c.dropped},
+      {"server_cpu_s", opt.server_pid ? server_cpu : -1.0},
+      {"generator_cpu_s", g1 - g0}};
   auto units = c.delivered ? c.delivered : c.receipts;
-  if (opt.server_pid && units) r.emplace("server_us_per_unit", 1e6 * server_cpu / static_cast<double>(units));
+  if (opt.server_pid && units)
+    r.emplace("server_us_per_unit", 1e6 * server_cpu / static_cast<double>(units));
   emit(p, std::move(r));
 }
 
@@ -243,22 +249,27 @@ int coordinate(const plan& p) {
       std::this_thread::sleep_for(std::chrono::duration<double>(opt.settle_s));
       auto s = opt.server_pid ? sample_process(opt.server_pid) : proc_sample{};
       auto k = sample_kernel();
-      double per_conn = connected ? 1024.0 * static_cast<double>(s.rss_kb - base.rss_kb) / connected : 0;
-      emit(p, {{"connections", connected},
-               {"failed", c.failed},
-               {"subscriptions_per_connection", opt.subscriptions},
-               {"connect_per_s", static_cast<double>(added) / secs},
-               {"server_rss_kb", s.rss_kb},
-               {"server_rss_bytes_per_connection", per_conn},
-               {"kernel_slab_bytes_per_connection",
-                connected ? 1024.0 * static_cast<double>(k.slab_kb - base_kernel.slab_kb) / connected : 0},
-               {"tcp_mem_pages", k.tcp_mem_pages}});
+      double per_conn =
+          connected ? 1024.0 * static_cast<double>(s.rss_kb - base.rss_kb) / connected : 0;
+      emit(p,
+           {{"connections", connected},
+            {"step", step},
+            {"failed", c.failed},
+            {"subscriptions_per_connection", opt.subscriptions},
+            {"connect_per_s", static_cast<double>(added) / secs},
+            {"server_rss_kb", s.rss_kb},
+            {"server_rss_bytes_per_connection", per_conn},
+            {"kernel_slab_bytes_per_connection",
+             connected ? 1024.0 * static_cast<double>(k.slab_kb - base_kernel.slab_kb) / connected
+                       : 0},
+            {"tcp_mem_pages", k.tcp_mem_pages}});
     }
     if (opt.scenario != "idle") {
       std::size_t senders = 0;
       for (std::size_t i = 0; i < total; ++i) senders += p.sender[i];
       for (double rate : opt.rates)
-        for (unsigned rep = 0; rep < opt.repeat; ++rep) measure_traffic(p, kids, connected, senders, rate, rep);
+        for (unsigned rep = 0; rep < opt.repeat; ++rep)
+          measure_traffic(p, kids, connected, senders, rate, rep);
     }
     for (auto& k : kids) std::fprintf(k.to, "quit\n"), std::fflush(k.to);
   } catch (const std::exception& e) {
@@ -278,22 +289,32 @@ int coordinate(const plan& p) {
 
 int main(int argc, char** argv) {
   using namespace parley::bench;
-  CLI::App app{"parley_bench: STOMP-over-WebSocket load generator for Parley and RabbitMQ Web-STOMP"};
+  CLI::App app{
+      "parley_bench: STOMP-over-WebSocket load generator for Parley and RabbitMQ Web-STOMP"};
   plan p;
   auto& o = p.opt;
   std::string target = "parley", url, senders = "auto";
   std::size_t connections = 1000;
-  app.add_option("--target", target, "parley | rabbitmq")->check(CLI::IsMember({"parley", "rabbitmq"}));
-  app.add_option("--url", url, "ws://127.0.0.1:PORT/path (Parley: /ws/websocket; RabbitMQ: /ws)")->required();
-  app.add_option("--users", o.users_file, "JSON lines from `parley admin mint-users` (tokens and rooms)")->required();
+  app.add_option("--target", target, "parley | rabbitmq")
+      ->check(CLI::IsMember({"parley", "rabbitmq"}));
+  app.add_option("--url", url, "ws://127.0.0.1:PORT/path (Parley: /ws/websocket; RabbitMQ: /ws)")
+      ->required();
+  app.add_option("--users", o.users_file,
+                 "JSON lines from `parley admin mint-users` (tokens and rooms)")
+      ->required();
   app.add_option("--scenario", o.scenario, "idle | fanout | dm | durable")
       ->check(CLI::IsMember({"idle", "fanout", "dm", "durable"}));
   app.add_option("--label", o.label, "name of this measurement in the results");
   app.add_option("--connections", connections, "connections (users 0..N-1 of the file)");
-  app.add_option("--steps", o.steps, "idle: connection counts to stop at and measure (ladder)")->delimiter(',');
-  app.add_option("--subscriptions", o.subscriptions, "rooms each connection subscribes to (its first N)");
+  app.add_option("--steps", o.steps, "idle: connection counts to stop at and measure (ladder)")
+      ->delimiter(',');
+  app.add_option("--subscriptions", o.subscriptions,
+                 "rooms each connection subscribes to (its first N)");
   app.add_option("--senders", senders, "auto | none | room-first | all");
-  app.add_option("--rate", o.rates, "messages/s offered in total, one phase per value (0 = as fast as the window allows)")->delimiter(',');
+  app.add_option(
+         "--rate", o.rates,
+         "messages/s offered in total, one phase per value (0 = as fast as the window allows)")
+      ->delimiter(',');
   app.add_option("--repeat", o.repeat, "phases per rate on the same connections");
   app.add_option("--window", o.window, "messages in flight per sender at most");
   app.add_flag("--receipts", o.receipts, "ask a RECEIPT for every SEND (durable scenario)");
@@ -302,8 +323,10 @@ int main(int argc, char** argv) {
   app.add_option("--duration", o.duration_s, "seconds counted");
   app.add_option("--settle", o.settle_s, "idle: seconds before reading the server's memory");
   app.add_option("--threads", o.threads, "event loops per process");
-  app.add_option("--max-conns-per-process", o.max_conns_per_process, "fork another process past this");
-  app.add_option("--connect-concurrency", o.connect_concurrency, "handshakes in flight per event loop");
+  app.add_option("--max-conns-per-process", o.max_conns_per_process,
+                 "fork another process past this");
+  app.add_option("--connect-concurrency", o.connect_concurrency,
+                 "handshakes in flight per event loop");
   app.add_option("--server-pid", o.server_pid, "server process: RSS and CPU are read from /proc");
   app.add_option("--out", o.out_file, "append the results as JSON lines to this file");
   CLI11_PARSE(app, argc, argv);
@@ -316,13 +339,16 @@ int main(int argc, char** argv) {
     auto colon = p.host_header.rfind(':');
     o.host = p.host_header.substr(0, colon);
     o.port = std::stoi(p.host_header.substr(colon + 1));
-    if (!parse_ipv4(o.host, o.port, p.server)) throw std::runtime_error("--url needs a numeric IPv4 host");
+    if (!parse_ipv4(o.host, o.port, p.server))
+      throw std::runtime_error("--url needs a numeric IPv4 host");
     if (o.steps.empty()) o.steps.push_back(connections);
     if (o.rates.empty()) o.rates.push_back(0);
     std::sort(o.steps.begin(), o.steps.end());
     if (senders == "auto")
       senders = o.scenario == "idle" ? "none" : o.scenario == "fanout" ? "room-first" : "all";
-    o.senders = senders == "none" ? sender_rule::none : senders == "all" ? sender_rule::all : sender_rule::room_first;
+    o.senders = senders == "none"  ? sender_rule::none
+                : senders == "all" ? sender_rule::all
+                                   : sender_rule::room_first;
     if (o.scenario == "durable") o.receipts = true;
     p.users = load_users(o.users_file, o.steps.back());
     p.sender = choose_senders(p.users, o.senders);

@@ -24,17 +24,18 @@ struct options {
   std::string users_file;
   std::string scenario = "fanout";
   std::string label;
-  std::vector<std::size_t> steps;  // connection counts: the idle ladder, or one count
+  std::vector<std::size_t> steps;    // connection counts: the idle ladder, or one count
   std::size_t subscriptions = 1000;  // rooms each connection subscribes to (its first N)
   sender_rule senders = sender_rule::room_first;
-  std::vector<double> rates;  // messages/s offered in total, a phase each; 0 = closed loop at the maximum
-  unsigned repeat = 1;        // phases per rate, on the same connections
-  unsigned window = 8;       // messages in flight per sender at most
-  bool receipts = false;     // SEND with `receipt`; a message completes at its RECEIPT
+  std::vector<double>
+      rates;            // messages/s offered in total, a phase each; 0 = closed loop at the maximum
+  unsigned repeat = 1;  // phases per rate, on the same connections
+  unsigned window = 8;  // messages in flight per sender at most
+  bool receipts = false;      // SEND with `receipt`; a message completes at its RECEIPT
   std::size_t payload = 100;  // characters of message content
   double warmup_s = 2, duration_s = 10;
-  double settle_s = 2;       // idle: pause before reading the server's memory
-  unsigned threads = 2;      // event loops per process
+  double settle_s = 2;                        // idle: pause before reading the server's memory
+  unsigned threads = 2;                       // event loops per process
   std::size_t max_conns_per_process = 19000;  // under the 20,000 fd hard limit
   unsigned connect_concurrency = 64;          // handshakes in flight per event loop
   double connect_timeout_s = 180;

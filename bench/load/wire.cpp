@@ -27,7 +27,8 @@ bool iequals(std::string_view a, std::string_view b) {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -100,9 +101,11 @@ void append_client_frame(std::string& out, ws_opcode op, std::string_view payloa
     head[n++] = static_cast<unsigned char>(len);
   } else {
     head[n++] = 0x80 | 127;
-    for (int i = 7; i >= 0; --i) head[n++] = static_cast<unsigned char>(std::uint64_t{len} >> (8 * i));
+    for (int i = 7; i >= 0; --i)
+      head[n++] = static_cast<unsigned char>(std::uint64_t{len} >> (8 * i));
   }
-  unsigned char key[4] = {static_cast<unsigned char>(mask >> 24), static_cast<unsigned char>(mask >> 16),
+  unsigned char key[4] = {static_cast<unsigned char>(mask >> 24),
+                          static_cast<unsigned char>(mask >> 16),
                           static_cast<unsigned char>(mask >> 8), static_cast<unsigned char>(mask)};
   std::memcpy(head + n, key, 4);
   n += 4;
@@ -122,7 +125,8 @@ std::ptrdiff_t decode_server_frame(std::string_view bytes, ws_frame& out) {
   std::size_t head = 2;
   if (len == 126) {
     if (bytes.size() < 4) return 0;
-    len = (std::uint64_t{static_cast<unsigned char>(bytes[2])} << 8) | static_cast<unsigned char>(bytes[3]);
+    len = (std::uint64_t{static_cast<unsigned char>(bytes[2])} << 8) |
+          static_cast<unsigned char>(bytes[3]);
     head = 4;
   } else if (len == 127) {
     if (bytes.size() < 10) return 0;
@@ -181,7 +185,8 @@ std::ptrdiff_t scan_stomp_frame(std::string_view bytes, stomp_view& out) {
   auto length = out.header("content-length");
   if (!length.empty()) {
     std::size_t n = 0;
-    if (std::from_chars(length.data(), length.data() + length.size(), n).ec != std::errc{}) return -1;
+    if (std::from_chars(length.data(), length.data() + length.size(), n).ec != std::errc{})
+      return -1;
     if (bytes.size() < pos + n + 1) return 0;
     if (bytes[pos + n] != '\0') return -1;
     body_end = pos + n;

@@ -32,7 +32,14 @@ enum class http_status { incomplete, ok, failed };
 http_status check_upgrade_response(std::string_view bytes, std::string_view accept,
                                    std::size_t& consumed, std::string& why);
 
-enum class ws_opcode : std::uint8_t { continuation = 0, text = 1, binary = 2, close = 8, ping = 9, pong = 10 };
+enum class ws_opcode : std::uint8_t {
+  continuation = 0,
+  text = 1,
+  binary = 2,
+  close = 8,
+  ping = 9,
+  pong = 10
+};
 
 // Appends one masked client frame (FIN set) carrying `payload` to `out`.
 void append_client_frame(std::string& out, ws_opcode op, std::string_view payload,

@@ -91,7 +91,9 @@ void counters::merge(const counters& o) {
 }
 
 worker::worker(const plan& p, unsigned id)
-    : plan_(p), id_(id), rng_(0x9E3779B97F4A7C15ull * (now_ns() ^ (std::uint64_t{id} << 32) ^ ::getpid())) {
+    : plan_(p),
+      id_(id),
+      rng_(0x9E3779B97F4A7C15ull * (now_ns() ^ (std::uint64_t{id} << 32) ^ ::getpid())) {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   epoll_event ev{};
@@ -224,7 +226,8 @@ std::int64_t worker::next_wakeup(std::int64_t now) const {
 void worker::tick(std::int64_t now) {
   if (phase_ == phase::connecting && now >= connect_deadline_) {
     for (auto& c : conns_)
-      if (c && c->st != conn_state::ready && c->st != conn_state::closed) fail(*c, "connect timeout");
+      if (c && c->st != conn_state::ready && c->st != conn_state::closed)
+        fail(*c, "connect timeout");
     c_.failed += to_open_.size() - next_to_open_;
     next_to_open_ = to_open_.size();
     start_more_connects();
@@ -236,7 +239,8 @@ void worker::tick(std::int64_t now) {
     if (traffic_.interval_ns == 0)
       for (auto& c : conns_)
         if (c && c->sender && c->st == conn_state::ready)
-          while (c->in_flight < plan_.opt.window && c->st == conn_state::ready) send_message(*c, now_ns());
+          while (c->in_flight < plan_.opt.window && c->st == conn_state::ready)
+            send_message(*c, now_ns());
   }
   if (sending_ && now >= traffic_.end_ns) {
     sending_ = false;
@@ -382,7 +386,8 @@ std::size_t worker::on_ws_bytes(conn& c, std::string_view bytes) {
         break;
       case ws_opcode::ping:
         ws_buf_.clear();
-        append_client_frame(ws_buf_, ws_opcode::pong, f.payload, static_cast<std::uint32_t>(rng_ += 0x9E3779B97F4A7C15ull));
+        append_client_frame(ws_buf_, ws_opcode::pong, f.payload,
+                            static_cast<std::uint32_t>(rng_ += 0x9E3779B97F4A7C15ull));
         send_raw(c, ws_buf_);
         break;
       case ws_opcode::close:
@@ -421,7 +426,8 @@ void worker::on_frame(conn& c, const stomp_view& f) {
   if (f.command == "RECEIPT") {
     auto id = f.header("receipt-id");
     if (id.starts_with('s')) {
-      if (c.subs_pending && --c.subs_pending == 0 && c.st == conn_state::subscribing) became_ready(c);
+      if (c.subs_pending && --c.subs_pending == 0 && c.st == conn_state::subscribing)
+        became_ready(c);
     } else if (id.starts_with('r')) {
       std::int64_t sent_at = 0;
       auto now = now_ns();
@@ -439,8 +445,9 @@ void worker::on_frame(conn& c, const stomp_view& f) {
   }
   if (f.command == "ERROR") {
     ++c_.stomp_errors;
-    return fail(c, "ERROR " + std::string(f.header("message")) + " " + std::string(f.body.substr(0, 200)),
-                false);
+    return fail(
+        c, "ERROR " + std::string(f.header("message")) + " " + std::string(f.body.substr(0, 200)),
+        false);
   }
 }
 
@@ -464,7 +471,8 @@ void worker::on_message(conn& c, const stomp_view& f) {
   if (measuring(now)) {
     ++c_.delivered;
     c_.delivered_bytes += f.wire_bytes;
-    c_.delivery_latency.record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, now - sent_at)));
+    c_.delivery_latency.record(
+        static_cast<std::uint64_t>(std::max<std::int64_t>(0, now - sent_at)));
   }
   if (from == c.index && !plan_.opt.receipts) complete_one(c);
 }
@@ -486,13 +494,20 @@ void worker::subscribe_all(conn& c) {
   for (std::size_t k = 0; k < n; ++k) {
     auto id = std::to_string(k);
     auto dest = (parley ? "/topic/rooms/" : "/topic/room.") + std::to_string(rooms[k]);
-    send_text(c, stomp::serialize({"SUBSCRIBE", {{"destination", dest}, {"id", id}, {"ack", "auto"}, {"receipt", "s" + id}}, {}}));
+    send_text(c, stomp::serialize(
+                     {"SUBSCRIBE",
+                      {{"destination", dest}, {"id", id}, {"ack", "auto"}, {"receipt", "s" + id}},
+                      {}}));
   }
   // A refused SEND is answered on /user/queue/errors, not with a RECEIPT: listen, so a sender's
   // window does not wait forever for it.
   if (parley && c.sender) {
     ++c.subs_pending;
-    send_text(c, stomp::serialize({"SUBSCRIBE", {{"destination", "/user/queue/errors"}, {"id", std::string(errors_subscription)}, {"receipt", "se"}}, {}}));
+    send_text(c, stomp::serialize({"SUBSCRIBE",
+                                   {{"destination", "/user/queue/errors"},
+                                    {"id", std::string(errors_subscription)},
+                                    {"receipt", "se"}},
+                                   {}}));
   }
   if (c.subs_pending == 0) became_ready(c);
 }
@@ -508,12 +523,22 @@ void worker::send_message(conn& c, std::int64_t now) {
   const auto room = plan_.users[c.index].rooms.front();
   const auto& opt = plan_.opt;
   frame_buf_.clear();
-  frame_buf_.append(marker).append(std::to_string(c.index)).append(" t=").append(std::to_string(now)).append(" ");
+  frame_buf_.append(marker)
+      .append(std::to_string(c.index))
+      .append(" t=")
+      .append(std::to_string(now))
+      .append(" ");
   if (frame_buf_.size() < opt.payload) frame_buf_.append(opt.payload - frame_buf_.size(), 'x');
   std::string body;
   body.reserve(frame_buf_.size() + 96);
-  body.append(R"({"chatRoomId":)").append(std::to_string(room)).append(R"(,"content":")").append(frame_buf_);
-  body.append(R"(","clientMessageId":")").append(plan_.nonce).append("-").append(std::to_string(c.index));
+  body.append(R"({"chatRoomId":)")
+      .append(std::to_string(room))
+      .append(R"(,"content":")")
+      .append(frame_buf_);
+  body.append(R"(","clientMessageId":")")
+      .append(plan_.nonce)
+      .append("-")
+      .append(std::to_string(c.index));
   body.append("-").append(std::to_string(c.seq++)).append(R"("})");
   stomp::frame f{"SEND", {}, std::move(body)};
   if (opt.target == target_kind::parley) {
@@ -550,7 +575,8 @@ void worker::send_raw(conn& c, std::string_view bytes) {
   auto n = ::send(c.fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   if (n == static_cast<ssize_t>(bytes.size())) return;
   if (n < 0) {
-    if (errno != EAGAIN && errno != EINTR) return fail(c, std::string("send: ") + std::strerror(errno));
+    if (errno != EAGAIN && errno != EINTR)
+      return fail(c, std::string("send: ") + std::strerror(errno));
     n = 0;
   }
   c.out.assign(bytes.substr(static_cast<std::size_t>(n)));

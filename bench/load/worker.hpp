@@ -24,16 +24,16 @@
 namespace parley::bench {
 
 struct traffic {
-  std::int64_t start_ns = 0;    // senders begin
-  std::int64_t measure_ns = 0;  // counting begins (after the warm-up)
-  std::int64_t end_ns = 0;      // senders stop; counting ends
-  std::int64_t interval_ns = 0;  // per sender between sends; 0 = keep `window` in flight
+  std::int64_t start_ns = 0;              // senders begin
+  std::int64_t measure_ns = 0;            // counting begins (after the warm-up)
+  std::int64_t end_ns = 0;                // senders stop; counting ends
+  std::int64_t interval_ns = 0;           // per sender between sends; 0 = keep `window` in flight
   std::int64_t drain_ns = 3'000'000'000;  // wait for messages in flight after end_ns
 };
 
 struct counters {
   std::uint64_t connected = 0, failed = 0;
-  std::uint64_t sent = 0, skipped = 0;   // skipped: the window was full when a send was due
+  std::uint64_t sent = 0, skipped = 0;  // skipped: the window was full when a send was due
   std::uint64_t delivered = 0, delivered_bytes = 0, receipts = 0;
   std::uint64_t app_errors = 0, stomp_errors = 0, dropped = 0;
   histogram delivery_latency;  // ns, send → MESSAGE at each receiver

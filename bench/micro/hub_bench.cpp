@@ -47,13 +47,14 @@ void hub_fanout(benchmark::State& state) {
     others.push_back(std::make_unique<fake_subscriber>());
     h.subscribe("/topic/rooms/" + std::to_string(r), others.back().get(), "0", nullptr);
   }
-  auto body = std::make_shared<const std::string>(
-      stomp::message_body(dest, "01JDZ6Y9N3S1D8Q4K2X7V5B0M9", "application/json", std::string(300, 'x')));
+  auto body = std::make_shared<const std::string>(stomp::message_body(
+      dest, "01JDZ6Y9N3S1D8Q4K2X7V5B0M9", "application/json", std::string(300, 'x')));
   for (auto _ : state) h.deliver(dest, body);
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
   // Seconds per delivery (the console prints it in ns).
-  state.counters["per_delivery"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * n), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["per_delivery"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * n),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(hub_fanout)->Arg(1)->Arg(100)->Arg(10000);
 

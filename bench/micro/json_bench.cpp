@@ -21,7 +21,9 @@ store::message sample_message() {
   m.chat_id = 4242;
   m.seq = 12345;
   m.user_id = "5b0c4d2e-8f1a-4c3b-9d7e-6a5f4e3d2c1b";
-  m.content = "@b c=17 t=123456789012345 xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+  m.content =
+      "@b c=17 t=123456789012345 "
+      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
   m.timestamp = core::from_epoch_ms(1'795'000'000'123);
   m.client_message_id = "91-17-12345";
   return m;

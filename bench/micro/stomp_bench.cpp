@@ -27,9 +27,9 @@ std::string send_frame() {
 }
 
 std::string message_frame() {
-  return stomp::message_prefix("0") +
-         stomp::message_body("/topic/rooms/4242", "01JDZ6Y9N3S1D8Q4K2X7V5B0M9", "application/json",
-                             message_json);
+  return stomp::message_prefix("0") + stomp::message_body("/topic/rooms/4242",
+                                                          "01JDZ6Y9N3S1D8Q4K2X7V5B0M9",
+                                                          "application/json", message_json);
 }
 
 void stomp_parse_send(benchmark::State& state) {

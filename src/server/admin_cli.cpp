@@ -21,10 +21,10 @@
 #include "core/time.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
-#include <CLI/CLI.hpp>
-#include <boost/json.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -117,7 +117,8 @@ int mint_users(const mint_flags& f) {
   std::filesystem::create_directories(dir);
   core::system_clock clock;
   auto keys = auth::key_ring::load_or_create(dir / "keys");
-  auto ttl = f.access_ttl_seconds > 0 ? std::chrono::seconds(f.access_ttl_seconds) : cfg.auth.access_ttl;
+  auto ttl =
+      f.access_ttl_seconds > 0 ? std::chrono::seconds(f.access_ttl_seconds) : cfg.auth.access_ttl;
   auth::jwt_service jwt(keys, clock, {cfg.auth.issuer, ttl, cfg.auth.refresh_ttl});
   // One hash for every user: the bench password at Argon2's minimum cost (a bench user can still
   // log in normally; the login path rehashes it to the server's cost on success).
@@ -132,8 +133,9 @@ int mint_users(const mint_flags& f) {
   parallel_for(f.count, threads, [&](std::size_t i) {
     char name[64];
     std::snprintf(name, sizeof name, "%s%0*zu", f.prefix.c_str(), width, i);
-    store::user u{core::make_uuid(), name, std::string(name) + "@bench.parley.invalid", name, hash,
-                  std::nullopt, std::nullopt};
+    store::user u{
+        core::make_uuid(), name,        std::string(name) + "@bench.parley.invalid", name, hash,
+        std::nullopt,      std::nullopt};
     auto created = db.create_user(u);
     if (!created) throw std::runtime_error("user " + u.username + ": " + created.error().message);
     tokens[i] = jwt.issue(jwt.new_claims(u.user_id, u.username, auth::token_use::access));
@@ -201,13 +203,16 @@ admin_cli::admin_cli(CLI::App& app) : impl_(std::make_unique<impl>()) {
   impl_->admin = app.add_subcommand("admin", "Operator commands on a data directory");
   impl_->admin->require_subcommand(1);
   auto* m = impl_->mint = impl_->admin->add_subcommand(
-      "mint-users", "Create N users (and rooms) and print {userId, username, accessToken, rooms} "
-                    "JSON lines: the load generator's fast path (docs/benchmarks.md)");
+      "mint-users",
+      "Create N users (and rooms) and print {userId, username, accessToken, rooms} "
+      "JSON lines: the load generator's fast path (docs/benchmarks.md)");
   m->add_option("--config", f.config_file, "TOML configuration file (auth.issuer, storage.sync)");
-  m->add_option("--data-dir", f.data_dir, "the server's data directory (database and keys)")->required();
+  m->add_option("--data-dir", f.data_dir, "the server's data directory (database and keys)")
+      ->required();
   m->add_option("--count", f.count, "number of users")->required();
   m->add_option("--prefix", f.prefix, "username prefix; names are <prefix><index>");
-  m->add_option("--room-size", f.room_size, "also group the users into rooms of this size (2 = DMs)");
+  m->add_option("--room-size", f.room_size,
+                "also group the users into rooms of this size (2 = DMs)");
   m->add_option("--rooms-per-user", f.rooms_per_user, "rooms each user is in (layers of rooms)");
   m->add_option("--password", f.password, "every minted user's password");
   m->add_option("--access-ttl-seconds", f.access_ttl_seconds,

@@ -63,6 +63,10 @@ statement& connection::cached(std::string_view sql) {
   return *it->second;
 }
 
+void connection::reset_statements() {
+  for (sqlite3_stmt* s = nullptr; (s = sqlite3_next_stmt(db_.get(), s)) != nullptr;) sqlite3_reset(s);
+}
+
 std::int64_t connection::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_.get()); }
 int connection::changes() const { return sqlite3_changes(db_.get()); }
 

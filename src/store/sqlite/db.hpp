@@ -35,6 +35,11 @@ class connection {
   statement prepare(std::string_view sql);
   // A prepared statement kept for the connection's life, reset and ready to bind.
   statement& cached(std::string_view sql);
+  // Resets every statement of this connection. A statement left mid-result keeps its read
+  // transaction, and so an old snapshot, open: later reads would miss newer commits, the WAL could
+  // not be checkpointed past it (it grows without bound), and a later BEGIN IMMEDIATE fails with
+  // SQLITE_BUSY_SNAPSHOT once another connection has written.
+  void reset_statements();
   std::int64_t last_insert_rowid() const;
   int changes() const;
   sqlite3* raw() const { return db_.get(); }

@@ -3,7 +3,6 @@
 #include "store/sqlite/db.hpp"
 
 #include <spdlog/spdlog.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <future>
@@ -182,10 +181,7 @@ class sqlite_store::read_lease {
   read_lease(read_lease&&) = default;
   ~read_lease() {
     if (!conn_) return;
-    // A statement left mid-result keeps its read transaction, and so an old snapshot, open: reset
-    // them all so the next lease sees every commit made since.
-    for (sqlite3_stmt* s = nullptr; (s = sqlite3_next_stmt(conn_->raw(), s)) != nullptr;)
-      sqlite3_reset(s);
+    conn_->reset_statements();  // so the next lease sees every commit made since
     std::lock_guard lock(store_.pool_mutex_);
     store_.idle_readers_.push_back(std::move(conn_));
   }
@@ -291,8 +287,10 @@ void sqlite_store::writer_loop() {
           told[i] = true;
         }
       }
+      db.reset_statements();
       db.exec("COMMIT");
     } catch (const std::exception& e) {
+      db.reset_statements();
       spdlog::error("sqlite: batch of {} failed to commit: {}", batch.size(), e.what());
       try {
         db.exec("ROLLBACK");
