@@ -212,6 +212,12 @@ int serve(const serve_flags& flags) {
   // Twice the STOMP frame limit, so an oversized frame reaches the STOMP parser and gets a
   // FRAME_TOO_LARGE ERROR instead of a bare WebSocket close.
   hopt.max_ws_message_bytes = 2 * cfg.stomp.max_frame_bytes + 4096;
+  // Installed before anything listens, so a SIGTERM at any point takes the ordered path below.
+  asio::io_context main_ctx;
+  asio::signal_set signals(main_ctx, SIGINT, SIGTERM);
+  signals.async_wait(
+      [&](boost::system::error_code, int sig) { spdlog::info("signal {}: shutting down", sig); });
+
   http::server srv(shards, hopt, handlers);
   srv_ptr = &srv;
   srv.start();
@@ -220,10 +226,6 @@ int serve(const serve_flags& flags) {
   spdlog::info("parley {} listening on http://{}:{} (data {}, {} shards)", version, hopt.address,
                srv.port(), cfg.server.data_dir.string(), n);
 
-  asio::io_context main_ctx;
-  asio::signal_set signals(main_ctx, SIGINT, SIGTERM);
-  signals.async_wait(
-      [&](boost::system::error_code, int sig) { spdlog::info("signal {}: shutting down", sig); });
   main_ctx.run();
 
   // Ordered shutdown: no new connections, tell sessions why they are closing, let the workers
