@@ -19,6 +19,13 @@ class local_bus final : public chat::fanout {
   void publish(std::string destination, std::string payload, std::string message_id) override;
   void revoke(std::int64_t chat_id, std::string user_id) override;
 
+  // Publications made on this thread between begin_batch() and end_batch() reach each shard as
+  // one task, in order: every subscriber then gets them in one handler run, and its transport
+  // writes them with one system call instead of one per message. The store's writer brackets each
+  // commit's callbacks with these (sqlite::options::on_callbacks_*).
+  void begin_batch();
+  void end_batch();
+
  private:
   shards& shards_;
   std::vector<hub*> hubs_;

@@ -141,9 +141,6 @@ int serve(const serve_flags& flags) {
   auto keys = auth::key_ring::load_or_create(cfg.server.data_dir / "keys");
   auth::jwt_service jwt(keys, clock, {cfg.auth.issuer, cfg.auth.access_ttl, cfg.auth.refresh_ttl});
   auth::password_hasher passwords(argon2_for(cfg.auth.argon2));
-  store::sqlite::sqlite_store db({cfg.server.data_dir / "parley.db", cfg.storage.sync == "full"},
-                                 clock);
-
   unsigned n =
       cfg.server.threads ? cfg.server.threads : std::max(1u, std::thread::hardware_concurrency());
   realtime::shards shards(n);
@@ -154,6 +151,10 @@ int serve(const serve_flags& flags) {
     hub_ptrs.push_back(hubs.back().get());
   }
   realtime::local_bus bus(shards, hub_ptrs);
+  store::sqlite::options store_opt{cfg.server.data_dir / "parley.db", cfg.storage.sync == "full"};
+  store_opt.on_callbacks_begin = [&bus] { bus.begin_batch(); };
+  store_opt.on_callbacks_end = [&bus] { bus.end_batch(); };
+  store::sqlite::sqlite_store db(store_opt, clock);
   chat::memory_presence presence;
   chat::service chat({db, bus, presence, keys, jwt, passwords, clock, {}});
   if (cfg.server.demo) chat.seed_demo();

@@ -304,8 +304,10 @@ void sqlite_store::writer_loop() {
       batch.clear();
       continue;
     }
+    if (opt_.on_callbacks_begin) opt_.on_callbacks_begin();
     for (auto& k : committed)
       if (k) k();
+    if (opt_.on_callbacks_end) opt_.on_callbacks_end();
     committed.clear();
     batch.clear();
   }

@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -24,6 +25,9 @@ struct options {
   bool full_sync = true;  // synchronous=FULL: acknowledged writes survive power loss
   // Jobs per transaction at most: bounds the latency one batch adds to the first job in it.
   std::size_t max_batch = 1024;
+  // Called on the writer thread around each commit's callbacks (e.g. to batch the fan-out of
+  // one commit into one task per shard). Optional.
+  std::function<void()> on_callbacks_begin, on_callbacks_end;
 };
 
 class sqlite_store final : public store {
