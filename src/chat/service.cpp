@@ -450,6 +450,10 @@ outcome<reply> service::create_room(const identity& who, std::string_view body) 
   if (!errors.empty()) return validation(std::move(errors));
   if (static_cast<std::size_t>(d_.store.room_count_of(who.user_id)) >= d_.lim.max_rooms_per_user)
     return problem::conflict("Room limit reached (1000 rooms per user)");
+  if (*type != room_type::direct_message)  // an existing DM must stay reachable
+    for (auto& uid : others)
+      if (static_cast<std::size_t>(d_.store.room_count_of(uid)) >= d_.lim.max_rooms_per_user)
+        return problem::conflict("A listed member has reached the room limit: " + uid);
 
   if (*type == room_type::direct_message) {
     if (others.size() != 1)

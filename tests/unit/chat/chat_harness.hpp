@@ -103,11 +103,11 @@ struct account {
 
 // The service and everything it stands on, in construction order. `out` must outlive it.
 struct chat_env {
-  explicit chat_env(fanout& out)
+  explicit chat_env(fanout& out, limits lim = {})
       : db(store::sqlite::options{.file = dir.path() / "parley.db"}, clock),
         jwt(shared_keys(), clock),
         passwords(auth::argon2_limits::minimum()),
-        chat(deps{db, out, presence, shared_keys(), jwt, passwords, clock, limits{}}) {}
+        chat(deps{db, out, presence, shared_keys(), jwt, passwords, clock, lim}) {}
   ~chat_env() { db.close(); }
 
   // Registers through the public use case, as a client would.

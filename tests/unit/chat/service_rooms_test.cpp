@@ -197,4 +197,21 @@ TEST_F(chat_service, my_rooms_lists_the_latest_message_newest_activity_first) {
 }
 
 }  // namespace
+TEST(chat_service_limits, a_group_is_refused_when_a_listed_member_has_reached_the_room_limit) {
+  recording_fanout out;
+  limits lim;
+  lim.max_rooms_per_user = 1;
+  chat_env env(out, lim);
+  auto a = env.register_user("limit_a");
+  auto b = env.register_user("limit_b");
+  auto c = env.register_user("limit_c");
+  ASSERT_NE(env.create_room(c.who, "PRIVATE", "first", {b.who.user_id}), 0);
+  json::object body{{"type", "PRIVATE"},
+                    {"name", "second"},
+                    {"memberIds", json::array{json::value(b.who.user_id)}}};
+  auto r = env.chat.create_room(a.who, json::serialize(body));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().status, 409);
+}
+
 }  // namespace parley::chat::test
