@@ -746,7 +746,7 @@ outcome<store::new_message> service::parse_new(const identity& who, const json::
 
 void service::append(store::new_message m, store::callback<store::appended> done) {
   d_.store.append_message(std::move(m), [this, done = std::move(done)](outcome<store::appended> r) {
-    // Runs on the writer thread in commit order: publishing here keeps the room's order.
+    // Runs on the store's callback thread in commit order: publishing here keeps the room's order.
     if (r && !r->duplicate) {
       obs::global().messages_committed.fetch_add(1, std::memory_order_relaxed);
       d_.out.publish(destinations::room(r->msg.chat_id), views::message_text(r->msg),

@@ -28,6 +28,10 @@ std::string render(const std::vector<std::pair<std::string, double>>& gauges) {
           c.slow_consumers);
   counter("parley_messages_committed_total", "messages durably committed", c.messages_committed);
   counter("parley_deliveries_total", "MESSAGE frames queued to subscribers", c.deliveries);
+  counter("parley_store_commits_total", "write transactions committed (one fsync each)",
+          c.store_commits);
+  counter("parley_store_jobs_total", "write jobs committed in them (divide for the batch size)",
+          c.store_jobs);
   for (auto& [name, v] : gauges) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.17g", v);

@@ -20,6 +20,8 @@ struct counters {
   std::atomic<std::uint64_t> slow_consumers{0};      // sessions dropped for a full queue
   std::atomic<std::uint64_t> messages_committed{0};  // new messages durably appended
   std::atomic<std::uint64_t> deliveries{0};          // MESSAGE frames queued to subscribers
+  std::atomic<std::uint64_t> store_commits{0};       // write transactions committed (group commits)
+  std::atomic<std::uint64_t> store_jobs{0};          // write jobs in them (jobs/commits = batch size)
 };
 
 counters& global();

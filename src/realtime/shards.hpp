@@ -6,7 +6,10 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <pthread.h>
+
 #include <atomic>
+#include <string>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -38,7 +41,12 @@ class shards {
   asio::io_context& next() { return at(next_.fetch_add(1, std::memory_order_relaxed) % size()); }
 
   void run() {
-    for (auto& ctx : contexts_) threads_.emplace_back([c = ctx.get()] { c->run(); });
+    for (unsigned i = 0; i < size(); ++i)
+      threads_.emplace_back([c = contexts_[i].get(), i] {
+        auto name = "parley-shard-" + std::to_string(i);  // for top -H, perf and /proc
+        pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+        c->run();
+      });
   }
   // Lets each loop finish once its pending work is done (graceful); stop() is the hard stop.
   void release() { guards_.clear(); }

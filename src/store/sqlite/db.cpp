@@ -56,7 +56,7 @@ statement connection::prepare(std::string_view sql) {
 }
 
 statement& connection::cached(std::string_view sql) {
-  auto it = cache_.find(std::string(sql));
+  auto it = cache_.find(sql);
   if (it == cache_.end())
     it = cache_.emplace(std::string(sql), std::make_unique<statement>(prepare(sql))).first;
   it->second->reset();

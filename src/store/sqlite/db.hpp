@@ -3,6 +3,7 @@
 // bind/column helpers. Errors throw `db_error`: storage failures are infrastructure outages, caught
 // at the job or request root, never caused by user input (inputs are always bound, never spliced).
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -49,7 +50,12 @@ class connection {
     void operator()(sqlite3* db) const noexcept;
   };
   std::unique_ptr<sqlite3, closer> db_;
-  std::unordered_map<std::string, std::unique_ptr<statement>> cache_;  // destroyed before db_
+  struct sql_hash {
+    using is_transparent = void;  // find() by string_view: no string built per lookup
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  // Destroyed before db_.
+  std::unordered_map<std::string, std::unique_ptr<statement>, sql_hash, std::equal_to<>> cache_;
 };
 
 class statement {

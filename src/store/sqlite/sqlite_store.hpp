@@ -1,11 +1,23 @@
 #pragma once
-// The embedded store: one SQLite file in WAL mode. Every write goes through one writer thread that
-// batches whatever is queued into one transaction (group commit: one fsync per batch), each job in
-// its own SAVEPOINT so one failing job cannot undo the others. Reads use a pool of read-only
-// connections and never wait for the writer (WAL). Because one thread assigns message ids and
-// sequence numbers and commits in that order, the single writer *is* the per-room total order.
+// The embedded store: one SQLite file in WAL mode, written by one thread and read by a pool.
+//
+// The write path is a three-stage pipeline, one thread per stage, so the serial stage does only
+// SQL (docs/adr/0002):
+//   writer      takes whatever jobs are queued (up to max_batch) and runs them in ONE transaction
+//               (group commit: one fsync per batch). Jobs do not get a SAVEPOINT each: if one
+//               throws, the batch is rolled back and its jobs re-run one transaction each, so a
+//               failing job cannot undo the others. Room sequence numbers are counted in memory
+//               within a batch and written to `rooms` once per room per batch.
+//   callbacks   tells each job's caller its outcome after the commit, in commit order, bracketed by
+//               options::on_callbacks_begin/end per batch (serialization and fan-out happen here,
+//               off the writer).
+//   checkpointer copies the WAL back into the database file (PASSIVE checkpoints) when the writer
+//               reports it past checkpoint_pages, instead of the writer doing it inline.
+// Reads use pooled connections and never wait for the writer. Because one thread assigns message
+// ids and sequence numbers and commits in that order, the single writer *is* the per-room order.
 #include "core/ids.hpp"
 #include "core/time.hpp"
+#include "store/sqlite/retry_window.hpp"
 #include "store/store.hpp"
 
 #include <condition_variable>
@@ -14,7 +26,12 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
+#include <unordered_map>
+#include <vector>
+
+struct sqlite3;
 
 namespace parley::store::sqlite {
 
@@ -25,7 +42,12 @@ struct options {
   bool full_sync = true;  // synchronous=FULL: acknowledged writes survive power loss
   // Jobs per transaction at most: bounds the latency one batch adds to the first job in it.
   std::size_t max_batch = 1024;
-  // Called on the writer thread around each commit's callbacks (e.g. to batch the fan-out of
+  // Retries (a resend with the same clientMessageId) are recognised among this many newest sends
+  // that carried a client id (storage.retry_window; see retry_window.hpp). ~24 bytes each.
+  std::size_t retry_window = 1 << 20;
+  // The writer asks the checkpointer for a checkpoint once the WAL holds this many pages.
+  int checkpoint_pages = 1000;
+  // Called on the callback thread around each commit's callbacks (e.g. to batch the fan-out of
   // one commit into one task per shard). Optional.
   std::function<void()> on_callbacks_begin, on_callbacks_end;
 };
@@ -83,21 +105,40 @@ class sqlite_store final : public store {
   void close() override;
 
  private:
-  // A write job runs inside the batch transaction and returns what to do once it is committed.
-  using continuation = std::function<void()>;
-  struct job {
-    std::function<continuation(connection&)> run;
-    std::function<void(const core::problem&)> fail;  // the transaction did not commit
+  // A write job: run() inside the batch transaction (throws on a storage error), then finish()
+  // on the callback thread with run()'s outcome, or with fail()'s if the transaction did not
+  // commit. One allocation per job.
+  class job {
+   public:
+    virtual ~job() = default;
+    virtual void run(connection& db) = 0;
+    virtual void fail(const core::problem& p) = 0;
+    virtual void finish() = 0;
+    // False for jobs that neither read nor write `rooms.last_seq`/`last_activity`: the batch's
+    // in-memory room counters need not be written out before them.
+    bool reads_rooms = true;
   };
+  template <class T, class F>
+  class typed_job;
+  using job_ptr = std::unique_ptr<job>;
+  using batch = std::vector<job_ptr>;
 
-  void submit(job j);
+  // The next sequence number of a room within the current batch (nullopt: no such room).
+  std::optional<std::int64_t> next_seq(connection& db, std::int64_t chat_id, std::int64_t now_ms);
+  void flush_room_seqs(connection& db);
+
+  void submit(job_ptr j);
   // Runs `body(db) -> outcome<T>` as a write job; `done` gets its result after the commit, or the
   // failure if the batch did not commit.
   template <class T, class F>
-  void submit_async(callback<T> done, F&& body);
+  void submit_async(callback<T> done, F&& body, bool reads_rooms = true);
   template <class T, class F>
   outcome<T> write_sync(F&& f);
   void writer_loop();
+  bool commit_batch(connection& db, batch& jobs);  // false: rolled back
+  void callback_loop();
+  void checkpoint_loop();
+  static int on_wal_commit(void* self, ::sqlite3* db, const char* name, int pages);
 
   class read_lease;
   read_lease read();
@@ -106,12 +147,29 @@ class sqlite_store final : public store {
   const core::clock& clock_;
   std::unique_ptr<connection> writer_db_;
   core::ulid_generator ulids_;  // writer thread only
+  struct room_seq {
+    std::int64_t last_seq;
+    std::int64_t last_activity_ms;
+  };
+  std::unordered_map<std::int64_t, room_seq> room_seqs_;  // writer thread only, one batch
+  retry_window retries_;                                   // writer thread only
 
   std::mutex queue_mutex_;
   std::condition_variable queue_cv_;
-  std::deque<job> queue_;
+  std::deque<job_ptr> queue_;
   bool stopping_ = false;
-  std::thread writer_;
+
+  std::mutex done_mutex_;
+  std::condition_variable done_cv_;
+  std::deque<batch> done_;
+  bool writer_finished_ = false;
+
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_wanted_ = false;
+  bool checkpointer_stopping_ = false;
+
+  std::thread writer_, callbacks_, checkpointer_;
 
   std::mutex pool_mutex_;
   std::vector<std::unique_ptr<connection>> idle_readers_;
