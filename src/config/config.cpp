@@ -160,6 +160,7 @@ const std::vector<key>& keys() {
                  std::chrono::seconds),
       PARLEY_STR("auth.argon2", auth.argon2, "interactive", "moderate", "min"),
       PARLEY_STR("storage.sync", storage.sync, "full", "normal"),
+      PARLEY_NUM("storage.retry_window", storage.retry_window, std::size_t),
       PARLEY_DUR("stomp.heart_beat_ms", stomp.heart_beat, std::chrono::milliseconds,
                  std::chrono::milliseconds),
       PARLEY_NUM("stomp.max_frame_bytes", stomp.max_frame_bytes, std::size_t),

@@ -32,6 +32,8 @@ struct auth_config {
 
 struct storage_config {
   std::string sync = "full";  // full: survives power loss; normal: survives a process crash
+  // A resent clientMessageId is recognised among this many newest sends that carried one.
+  std::size_t retry_window = 1 << 20;
 };
 
 struct stomp_config {

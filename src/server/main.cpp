@@ -152,6 +152,7 @@ int serve(const serve_flags& flags) {
   }
   realtime::local_bus bus(shards, hub_ptrs);
   store::sqlite::options store_opt{cfg.server.data_dir / "parley.db", cfg.storage.sync == "full"};
+  store_opt.retry_window = cfg.storage.retry_window;
   store_opt.on_callbacks_begin = [&bus] { bus.begin_batch(); };
   store_opt.on_callbacks_end = [&bus] { bus.end_batch(); };
   store::sqlite::sqlite_store db(store_opt, clock);

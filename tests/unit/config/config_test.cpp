@@ -264,6 +264,7 @@ TEST(config_dump, lists_every_key_once) {
                                     "auth.refresh_ttl_seconds",
                                     "auth.argon2",
                                     "storage.sync",
+                                    "storage.retry_window",
                                     "stomp.heart_beat_ms",
                                     "stomp.max_frame_bytes",
                                     "stomp.send_rate_per_second",
