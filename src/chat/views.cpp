@@ -35,7 +35,66 @@ json::object message(const store::message& m) {
           {"clientMessageId", nullable(m.client_message_id)}};
 }
 
-std::string message_text(const store::message& m) { return json::serialize(message(m)); }
+namespace {
+// JSON string literal exactly as Boost.JSON's serializer writes it (tests/unit/chat/views_test).
+void append_string(std::string& out, std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out += '"';
+  std::size_t plain = 0;  // start of the run of bytes that need no escape
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s, plain, i - plain);
+    plain = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        out += "\\u00";
+        out += hex[c >> 4];
+        out += hex[c & 15];
+    }
+  }
+  out.append(s, plain);
+  out += '"';
+}
+}  // namespace
+
+// The one JSON every subscriber of a room receives, written directly: building a json::object
+// first cost a dozen allocations per message on the commit path.
+std::string message_text(const store::message& m) {
+  std::string out;
+  out.reserve(220 + m.content.size());
+  out += R"({"messageId":)";
+  append_string(out, m.message_id);
+  out += R"(,"chatRoomId":)";
+  out += std::to_string(m.chat_id);
+  out += R"(,"userId":)";
+  append_string(out, m.user_id);
+  out += R"(,"content":)";
+  append_string(out, m.content);
+  out += R"(,"timestamp":)";
+  append_string(out, core::iso8601(m.timestamp));
+  out += R"(,"status":)";
+  append_string(out, store::to_string(m.status));
+  out += R"(,"type":)";
+  append_string(out, store::to_string(m.type));
+  out += m.edited ? R"(,"edited":true)" : R"(,"edited":false)";
+  out += R"(,"seq":)";
+  out += std::to_string(m.seq);
+  out += R"(,"clientMessageId":)";
+  if (m.client_message_id)
+    append_string(out, *m.client_message_id);
+  else
+    out += "null";
+  out += '}';
+  return out;
+}
 
 json::object room(const store::room& r) {
   return {{"chatId", r.chat_id},
