@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace parley::chat {
 
@@ -18,6 +19,9 @@ class fanout {
   virtual ~fanout() = default;
   // `payload` is the JSON body; `message_id` becomes the STOMP message-id header when not empty.
   virtual void publish(std::string destination, std::string payload, std::string message_id) = 0;
+  // One event to the private queues (/user/queue/events) of many users: serialized and handed to
+  // each node once, not once per user (presence goes to every online co-member).
+  virtual void publish_to_users(std::vector<std::string> user_ids, std::string payload) = 0;
   // Ends `user_id`'s subscriptions to the room's topics (removed from the room, room deleted);
   // an empty user_id means every subscriber of the room.
   virtual void revoke(std::int64_t chat_id, std::string user_id) = 0;

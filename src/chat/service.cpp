@@ -904,9 +904,13 @@ void service::announce_presence(const identity& who, bool online) {
                  {"userId", who.user_id},
                  {"status", online ? "ONLINE" : "OFFLINE"},
                  {"lastSeen", seen ? json::value(core::iso8601(*seen)) : json::value(nullptr)}};
-  auto text = json_string(e);
+  // Only co-members who are online now have a live queue to tell; the others read presence when
+  // they connect. One publication for all of them: a connect in rooms of 1,000 used to post
+  // 1,000 events to every shard.
+  std::vector<std::string> listeners;
   for (auto& uid : d_.store.co_members(who.user_id))
-    d_.out.publish(destinations::user_events(uid), text, {});
+    if (d_.online.online(uid)) listeners.push_back(std::move(uid));
+  d_.out.publish_to_users(std::move(listeners), json_string(e));
 }
 
 bool service::session_opened(const identity& who) { return d_.online.connected(who.user_id); }

@@ -52,6 +52,25 @@ void local_bus::publish(std::string destination, std::string payload, std::strin
     boost::asio::post(shards_.at(i), [h = hubs_[i], dest, body] { h->deliver(*dest, body); });
 }
 
+void local_bus::publish_to_users(std::vector<std::string> user_ids, std::string payload) {
+  if (user_ids.empty()) return;
+  auto id = "e-" + std::to_string(next_id_.fetch_add(1) + 1);
+  auto body = std::make_shared<const std::string>(
+      stomp::message_body("/user/queue/events", id, "application/json", payload));
+  auto dests = std::make_shared<std::vector<std::string>>();
+  dests->reserve(user_ids.size());
+  for (auto& u : user_ids) dests->push_back(chat::destinations::user_events(u));
+  if (batch.owner == this) {
+    for (auto& d : *dests)
+      batch.items.push_back({std::make_shared<const std::string>(std::move(d)), body});
+    return;
+  }
+  for (unsigned i = 0; i < shards_.size(); ++i)
+    boost::asio::post(shards_.at(i), [h = hubs_[i], dests, body] {
+      for (auto& d : *dests) h->deliver(d, body);
+    });
+}
+
 void local_bus::revoke(std::int64_t chat_id, std::string user_id) {
   auto room = chat::destinations::room(chat_id);
   for (unsigned i = 0; i < shards_.size(); ++i)

@@ -17,6 +17,7 @@ class local_bus final : public chat::fanout {
   local_bus(shards& s, std::vector<hub*> hubs) : shards_(s), hubs_(std::move(hubs)) {}
 
   void publish(std::string destination, std::string payload, std::string message_id) override;
+  void publish_to_users(std::vector<std::string> user_ids, std::string payload) override;
   void revoke(std::int64_t chat_id, std::string user_id) override;
 
   // Publications made on this thread between begin_batch() and end_batch() reach each shard as

@@ -49,6 +49,26 @@ TEST_P(fanout_contract, user_queues_show_the_name_the_client_subscribed_to) {
   EXPECT_NE(a->frames[0].find("destination:/user/queue/events"), std::string::npos);
 }
 
+TEST_P(fanout_contract, publish_to_users_reaches_each_users_queue_once_on_every_node) {
+  auto u1 = rig->subscribe(0, chat::destinations::user_events("u1"), "u1");
+  auto u2 = rig->subscribe(1, chat::destinations::user_events("u2"), "u2");
+  auto u2_again = rig->subscribe(0, chat::destinations::user_events("u2"), "u2");  // 2nd session
+  auto other = rig->subscribe(1, chat::destinations::user_events("u3"), "u3");
+  rig->bus().publish_to_users({"u1", "u2"}, R"({"type":"PRESENCE","n":1})");
+  rig->bus().publish_to_users({}, R"({"type":"PRESENCE","n":2})");
+  rig->bus().publish(chat::destinations::user_events("u3"), R"({"sentinel":true})", {});
+  ASSERT_TRUE(rig->wait_until([&] {
+    return u1->size() == 1 && u2->size() == 1 && u2_again->size() == 1 && other->size() == 1;
+  }));
+  for (auto* r : {u1.get(), u2.get(), u2_again.get()}) {
+    std::lock_guard lock(r->mutex);
+    EXPECT_NE(r->frames[0].find(R"("n":1)"), std::string::npos);
+    EXPECT_NE(r->frames[0].find("destination:/user/queue/events"), std::string::npos);
+  }
+  std::lock_guard lock(other->mutex);
+  EXPECT_EQ(other->frames[0].find("PRESENCE"), std::string::npos) << "u3 was not addressed";
+}
+
 TEST_P(fanout_contract, revoke_ends_one_users_room_subscriptions_on_every_node) {
   auto gone0 = rig->subscribe(0, "/topic/rooms/4", "leaver");
   auto gone1 = rig->subscribe(1, "/topic/rooms/4/typing", "leaver");

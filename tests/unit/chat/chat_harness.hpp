@@ -60,6 +60,9 @@ class recording_fanout final : public fanout {
     published_.push_back(
         {std::move(destination), json::parse(payload).as_object(), std::move(message_id)});
   }
+  void publish_to_users(std::vector<std::string> user_ids, std::string payload) override {
+    for (auto& u : user_ids) publish(destinations::user_events(u), payload, {});
+  }
   void revoke(std::int64_t chat_id, std::string user_id) override {
     std::lock_guard lock(mutex_);
     revoked_.push_back({chat_id, std::move(user_id)});

@@ -95,6 +95,9 @@ TEST_F(chat_service, presence_goes_online_with_the_first_session_and_offline_aft
   auto presence_for_bob = [&] {
     return out.to(destinations::user_events(bob.who.user_id), "PRESENCE");
   };
+  ASSERT_TRUE(chat.session_opened(bob.who));  // bob online, so he is told about alice
+  chat.announce_presence(bob.who, true);
+  out.clear();
   if (chat.session_opened(alice.who)) chat.announce_presence(alice.who, true);
   if (chat.session_opened(alice.who)) chat.announce_presence(alice.who, true);
   auto online = presence_for_bob();
@@ -123,6 +126,12 @@ TEST_F(chat_service, presence_goes_online_with_the_first_session_and_offline_aft
                                     json::serialize(json::array{json::value(alice.who.user_id)})));
   EXPECT_EQ(batch.at(alice.who.user_id).at("status").as_string(), "OFFLINE");
   EXPECT_EQ(batch.at(alice.who.user_id).at("lastSeen").as_string(), seen);
+
+  // Co-members who are offline get no live event (they read presence when they connect).
+  ASSERT_TRUE(chat.session_closed(bob.who));
+  out.clear();
+  if (chat.session_opened(alice.who)) chat.announce_presence(alice.who, true);
+  EXPECT_TRUE(presence_for_bob().empty());
 }
 
 TEST_F(chat_service, presence_of_a_user_never_seen_is_offline_with_null_last_seen) {
