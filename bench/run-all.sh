@@ -154,6 +154,17 @@ if command -v perf >/dev/null; then
   wait "$perf_pid" || true
   perf report -i "$work/perf.data" --no-children -g none --sort dso,symbol --stdio --percent-limit 0.02 \
     2>/dev/null | grep '%' >"$profile" || true
+  log "parley: system calls of the same fan-out"
+  # Warm-up 1 s after a 0.3 s start delay: count 4 s inside the 5 s counted window.
+  ( sleep 2.5 && perf stat --per-thread -x ' ' -e 'syscalls:sys_enter_sendmsg,syscalls:sys_enter_recvmsg,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_futex,syscalls:sys_enter_fdatasync' \
+      -p "$server_pid" -o "$work/syscalls.raw" -- sleep 4 >/dev/null 2>&1 ) &
+  stat_pid=$!
+  bench --url "$url" --server-pid "$server_pid" --users "$work/fan100_.jsonl" --scenario fanout \
+    --label syscalls --connections 2000 --window "$window" --warmup 1 --duration 5 >/dev/null
+  wait "$stat_pid" || true
+  # perf -x ' ' lines: "<thread> <count> <unit> <event> ..."; keep "<thread> <count> <event>".
+  awk '$NF != "" && $0 ~ /syscalls:/ { for (i = 1; i <= NF; i++) if ($i ~ /^syscalls:/) print $1, $2, $i }' \
+    "$work/syscalls.raw" >"$work/syscalls.txt" 2>/dev/null || true
 fi
 stop_parley
 frame=$(grep '"target":"parley"' "$results" | grep '"label":"fanout-100"' | grep -o '"frame_bytes":[0-9.eE+]*' |
@@ -222,7 +233,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 } >"$work/facts.tsv"
 mkdir -p "$root/docs/bench"
 "$bin/parley_bench_report" --results "$results" --micro "$work/micro.json" --facts "$work/facts.tsv" \
-  --profile "$profile" --analysis "$root/bench/analysis.md" --fixed-deliveries "$fixed" --window "$window" \
+  --profile "$profile" --syscalls "$work/syscalls.txt" --analysis "$root/bench/analysis.md" --fixed-deliveries "$fixed" --window "$window" \
   --plot-dir "$work/plots" --png-dir "$root/docs/bench" --out "$root/docs/benchmarks.md"
 (cd "$work/plots" && gnuplot plots.gp)
 log "wrote docs/benchmarks.md and docs/bench/*.png (raw results: $results)"

@@ -24,7 +24,8 @@ namespace {
 namespace json = boost::json;
 
 struct inputs {
-  std::string results, micro, facts, profile, analysis, out_md, plot_dir, png_dir;
+  std::string results, micro, facts, profile, syscalls, analysis, out_md, plot_dir, png_dir;
+  double syscalls_seconds = 4;  // how long perf stat counted (bench/run-all.sh)
   double fixed_deliveries = 5000;
   unsigned window = 8;
 };
@@ -575,6 +576,35 @@ struct writer {
       md << "| " << (c < centres.size() ? centres[c].first : "other") << " | " << fmt(share[c], 1)
          << " % | " << fmt(std::isnan(us) ? NAN : share[c] / 100.0 * us * 1000.0) << " |\n";
     }
+    if (!in.syscalls.empty()) {
+      // `perf stat --per-thread` lines: "  thread-tid   count   syscalls:sys_enter_x".
+      std::ifstream sc(in.syscalls);
+      std::map<std::string, double> calls;
+      for (std::string line; std::getline(sc, line);) {
+        std::istringstream l(line);
+        std::string thread, count, event;
+        if (!(l >> thread >> count >> event) || !event.starts_with("syscalls:sys_enter_")) continue;
+        try {
+          calls[event.substr(19)] += std::stod(count);
+        } catch (const std::exception&) {  // "<not counted>"
+        }
+      }
+      double secs = in.syscalls_seconds;
+      double deliveries = r.med(is("parley", "syscalls"), "deliveries_per_s");
+      double sent = r.med(is("parley", "syscalls"), "sent_per_s");
+      if (!calls.empty() && secs > 0) {
+        auto per_s = [&](const char* e) { return calls[e] / secs; };
+        md << "\nSystem calls of the server in a second run of the same fan-out (`perf stat "
+              "--per-thread -e syscalls:sys_enter_*`, counted window only): "
+           << fmt(per_s("sendmsg")) << " `sendmsg`/s for " << fmt(deliveries)
+           << " deliveries/s = **" << fmt(deliveries / per_s("sendmsg"), 2)
+           << " deliveries per socket write**; " << fmt(per_s("fdatasync"))
+           << " `fdatasync`/s for " << fmt(sent) << " messages/s = **"
+           << fmt(sent / std::max(1.0, per_s("fdatasync")), 1) << " messages per group commit**; "
+           << fmt(per_s("recvmsg")) << " `recvmsg`/s, " << fmt(per_s("epoll_wait"))
+           << " `epoll_wait`/s, " << fmt(per_s("futex")) << " `futex`/s.\n";
+      }
+    }
     md << "\nHottest symbols (self time; `perf report --no-children -g none --sort "
           "dso,symbol`):\n\n"
           "| share | ns per delivery | where | symbol |\n|---|---|---|---|\n";
@@ -601,6 +631,8 @@ int main(int argc, char** argv) {
   app.add_option("--micro", in.micro, "Google Benchmark JSON output");
   app.add_option("--facts", in.facts, "key<TAB>value lines about the machine and the run");
   app.add_option("--profile", in.profile, "perf report text");
+  app.add_option("--syscalls", in.syscalls, "perf stat --per-thread output (system calls)");
+  app.add_option("--syscalls-seconds", in.syscalls_seconds, "seconds perf stat counted");
   app.add_option("--analysis", in.analysis, "hand-written reading of the profile (markdown)");
   app.add_option("--fixed-deliveries", in.fixed_deliveries,
                  "offered deliveries/s of the fixed-rate fan-out");
