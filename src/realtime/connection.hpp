@@ -15,8 +15,9 @@ namespace parley::realtime {
 
 // One outbound STOMP frame as (optional per-subscription prefix) + shared bytes. A MESSAGE frame
 // fanned out to many subscribers is serialized once (`body`, shared and immutable) and only the
-// `MESSAGE\nsubscription:<id>\n` prefix differs; that prefix is built once per subscription. The
-// transport writes prefix then body (gathered), so a delivery allocates nothing but a queue slot.
+// `MESSAGE\nsubscription:<id>\n` prefix differs; that prefix is built once per subscription id
+// and shared by the shard's subscriptions with the same id (stomp_session). The transport writes
+// prefix then body (gathered), so a delivery allocates nothing but a queue slot.
 struct outbound {
   std::shared_ptr<const std::string> prefix;  // may be null
   std::shared_ptr<const std::string> body;    // never null

@@ -7,6 +7,16 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
+#include <boost/asio/basic_waitable_timer.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <functional>
+#include <stdexcept>
+#include <vector>
+
 namespace parley::realtime {
 
 namespace asio = boost::asio;
@@ -22,18 +32,160 @@ std::optional<std::string> header(const stomp::frame& f, std::string_view name) 
   if (!v) return std::nullopt;
   return std::string(*v);
 }
+
+// Sessions run on shards: each shard's io_context holds its deadline queue.
+asio::io_context& shard_of(const asio::any_io_executor& ex) {
+  if (const auto* io = ex.target<asio::io_context::executor_type>()) return io->context();
+  throw std::logic_error("stomp_session: the connection's executor is not an io_context's");
+}
+
+// Slots of the per-shard cache of MESSAGE prefixes: at most this many strings stay pinned.
+constexpr std::size_t prefix_cache_slots = 256;
+
+// The `MESSAGE\nsubscription:<id>\n` prefix for a subscription, shared with the shard's other
+// subscriptions of the same id and version when it is cached: clients number their subscriptions
+// alike (stompjs: sub-0, sub-1, ...), so most sessions need no prefix of their own. Direct-mapped:
+// a collision only costs sharing, never correctness.
+std::shared_ptr<const std::string> shared_prefix(std::string_view id, stomp::version v) {
+  static thread_local std::array<std::shared_ptr<const std::string>, prefix_cache_slots> cache;
+  auto prefix = stomp::message_prefix(id, v);
+  auto& slot = cache[std::hash<std::string>{}(prefix) % prefix_cache_slots];
+  if (!slot || *slot != prefix) slot = std::make_shared<const std::string>(std::move(prefix));
+  return slot;
+}
 }  // namespace
+
+// The CONNECT and heart-beat deadlines of every session on one shard, driven by ONE timer: a
+// binary heap of (deadline, session) in which each session knows its slot, so rescheduling and
+// cancelling are O(log n) and allocate nothing. An io_context service, so each shard has its own
+// and only the shard's thread touches it. Sessions remove themselves before they die; a due
+// session is kept alive while its on_timer() runs.
+class session_deadlines final : public asio::execution_context::service {
+ public:
+  using key_type = session_deadlines;
+  static inline asio::execution_context::id id;
+  static constexpr std::size_t none = static_cast<std::size_t>(-1);
+
+  explicit session_deadlines(asio::io_context& io)
+      : asio::execution_context::service(io), timer_(io) {}
+
+  void schedule(stomp_session& s, clock::time_point at) {
+    if (s.deadline_slot_ == none) {
+      s.deadline_slot_ = heap_.size();
+      heap_.push_back({at, &s});
+    } else {
+      heap_[s.deadline_slot_].at = at;
+    }
+    restore(s.deadline_slot_);
+    arm();
+  }
+
+  void cancel(stomp_session& s) noexcept {
+    auto i = s.deadline_slot_;
+    if (i == none) return;
+    s.deadline_slot_ = none;
+    if (i + 1 != heap_.size()) {
+      heap_[i] = heap_.back();
+      heap_[i].s->deadline_slot_ = i;
+      heap_.pop_back();
+      restore(i);
+    } else {
+      heap_.pop_back();
+    }
+    if (heap_.empty() && heap_.capacity() > kept_slots) std::vector<slot>().swap(heap_);
+    // The timer may still fire for a deadline no longer in the heap: on_fire() finds nothing due.
+  }
+
+ private:
+  struct slot {
+    clock::time_point at;
+    stomp_session* s;
+  };
+  // Heap storage kept when the shard has no session left (beyond it is given back).
+  static constexpr std::size_t kept_slots = 1024;
+
+  void shutdown() override {
+    for (auto& e : heap_) e.s->deadline_slot_ = none;
+    heap_.clear();
+  }
+
+  void arm() {
+    if (heap_.empty() || heap_.front().at >= armed_) return;
+    armed_ = heap_.front().at;
+    timer_.expires_at(armed_);
+    timer_.async_wait([this](boost::system::error_code ec) {
+      if (!ec) on_fire();
+    });
+  }
+
+  void on_fire() {
+    armed_ = clock::time_point::max();
+    auto now = clock::now();
+    while (!heap_.empty() && heap_.front().at <= now) {
+      auto self = heap_.front().s->shared_from_this();
+      cancel(*self);
+      self->on_timer();  // may schedule again, always later than now
+    }
+    arm();
+  }
+
+  void restore(std::size_t i) noexcept {
+    auto less = [&](std::size_t a, std::size_t b) { return heap_[a].at < heap_[b].at; };
+    while (i > 0 && less(i, (i - 1) / 2)) {
+      swap_slots(i, (i - 1) / 2);
+      i = (i - 1) / 2;
+    }
+    for (;;) {
+      auto smallest = i;
+      for (auto child : {2 * i + 1, 2 * i + 2})
+        if (child < heap_.size() && less(child, smallest)) smallest = child;
+      if (smallest == i) return;
+      swap_slots(i, smallest);
+      i = smallest;
+    }
+  }
+
+  void swap_slots(std::size_t a, std::size_t b) noexcept {
+    std::swap(heap_[a], heap_[b]);
+    heap_[a].s->deadline_slot_ = a;
+    heap_[b].s->deadline_slot_ = b;
+  }
+
+  asio::basic_waitable_timer<clock, asio::wait_traits<clock>, asio::io_context::executor_type>
+      timer_;
+  clock::time_point armed_ = clock::time_point::max();  // expiry of the pending wait, if any
+  std::vector<slot> heap_;
+};
+
+stomp_session::sub::sub(std::string_view id, bool errors_queue)
+    : errors(errors_queue), text_(new char[id.size() + 2]) {
+  std::memcpy(text_.get(), id.data(), id.size());
+  text_[id.size()] = '\0';
+  text_[id.size() + 1] = '\0';
+}
+
+void stomp_session::sub::set_hub_key(std::string_view key) {
+  auto n = id().size();
+  std::unique_ptr<char[]> text(new char[n + key.size() + 2]);
+  std::memcpy(text.get(), text_.get(), n + 1);
+  std::memcpy(text.get() + n + 1, key.data(), key.size());
+  text[n + 1 + key.size()] = '\0';
+  text_ = std::move(text);
+}
 
 stomp_session::stomp_session(std::shared_ptr<connection> conn, hub& local_hub, session_context& ctx)
     : conn_(std::move(conn)),
       hub_(local_hub),
       ctx_(ctx),
       parser_(ctx.options.frame_limits),
-      timer_(conn_->executor()),
+      deadlines_(asio::use_service<session_deadlines>(shard_of(conn_->executor()))),
+      deadline_slot_(session_deadlines::none),
       last_in_(clock::now()),
       last_out_(clock::now()),
       tokens_(ctx.options.send_burst),
       tokens_at_(clock::now()) {}
+
+stomp_session::~stomp_session() { deadlines_.cancel(*this); }
 
 void stomp_session::start() {
   obs::global().stomp_sessions_opened.fetch_add(1, std::memory_order_relaxed);
@@ -138,41 +290,46 @@ void stomp_session::on_subscribe(const stomp::frame& f) {
   auto receipt = header(f, "receipt");
   if (!id && version_ == stomp::version::v1_0 && dest) id = dest;  // 1.0 made `id` optional
   if (!dest || !id) return fail("MALFORMED_FRAME", "SUBSCRIBE needs destination and id", receipt);
-  if (subs_.count(*id))
+  if (find_sub(*id) != subs_.end())
     return fail("DUPLICATE_SUBSCRIPTION", "Subscription id already in use", receipt);
   if (subs_.size() >= ctx_.options.max_subscriptions)
     return fail("TOO_MANY_SUBSCRIPTIONS", "Too many subscriptions for one session", receipt);
+  // Grow by one while small: most sessions hold a handful of subscriptions for their whole life.
+  if (subs_.size() == subs_.capacity())
+    subs_.reserve(subs_.size() < 8 ? subs_.size() + 1 : 2 * subs_.size());
   if (*dest == errors_destination) {
-    subs_[*id] = sub{};
-    errors_sub_ = *id;
-    errors_prefix_ = std::make_shared<const std::string>(stomp::message_prefix(*id, version_));
+    for (auto& s : subs_) s.errors = false;  // the newest errors subscription gets them
+    subs_.emplace_back(*id, true);
+    errors_prefix_ = shared_prefix(*id, version_);
     return send_receipt(receipt);
   }
-  subs_[*id] = sub{};  // reserve the id while authorization is in flight
+  subs_.emplace_back(*id, false);  // reserves the id while authorization is in flight
   off_thread([this, dest = *dest] { return ctx_.chat.authorize_subscription(who_, dest); },
              [this, id = *id, receipt](core::outcome<std::string> key) {
-               auto it = subs_.find(id);
+               auto it = find_sub(id);
                if (it == subs_.end()) return;  // unsubscribed meanwhile
                if (!key) {
                  subs_.erase(it);
                  return fail(key.error().code.empty() ? "FORBIDDEN" : key.error().code,
                              key.error().message, receipt);
                }
-               it->second.hub_key = *key;
-               hub_.subscribe(
-                   *key, this, id,
-                   std::make_shared<const std::string>(stomp::message_prefix(id, version_)));
+               it->set_hub_key(*key);
+               hub_.subscribe(*key, this, id, shared_prefix(id, version_));
                send_receipt(receipt);
              });
+}
+
+std::vector<stomp_session::sub>::iterator stomp_session::find_sub(std::string_view id) {
+  return std::find_if(subs_.begin(), subs_.end(), [id](const sub& s) { return s.id() == id; });
 }
 
 void stomp_session::on_unsubscribe(const stomp::frame& f) {
   auto id = header(f, "id");
   if (!id) return fail("MALFORMED_FRAME", "UNSUBSCRIBE needs id", f.header("receipt"));
-  auto it = subs_.find(*id);
+  auto it = find_sub(*id);
   if (it != subs_.end()) {
-    if (!it->second.hub_key.empty()) hub_.unsubscribe(it->second.hub_key, this, *id);
-    if (errors_sub_ == *id) errors_sub_.reset();
+    if (!it->hub_key().empty()) hub_.unsubscribe(std::string(it->hub_key()), this, *id);
+    if (it->errors) errors_prefix_.reset();
     subs_.erase(it);
   }
   send_receipt(header(f, "receipt"));
@@ -230,7 +387,7 @@ void stomp_session::send_receipt(const std::optional<std::string>& receipt,
 
 void stomp_session::send_app_error(const core::problem& p, std::string_view destination,
                                    const std::optional<std::string>& receipt) {
-  if (!errors_sub_) return;  // the client did not ask for errors: nothing to deliver them on
+  if (!errors_prefix_) return;  // the client did not ask for errors: nothing to deliver them on
   json::object e{{"code", p.code.empty() ? "INVALID_BODY" : p.code},
                  {"message", p.message},
                  {"destination", destination},
@@ -267,7 +424,9 @@ void stomp_session::deliver(const outbound& frame) {
   });
 }
 
-void stomp_session::revoked(const std::string& subscription_id) { subs_.erase(subscription_id); }
+void stomp_session::revoked(const std::string& subscription_id) {
+  if (auto it = find_sub(subscription_id); it != subs_.end()) subs_.erase(it);
+}
 
 void stomp_session::arm_timer() {
   using namespace std::chrono;
@@ -277,13 +436,12 @@ void stomp_session::arm_timer() {
     if (beats_.send.count() > 0) tick = beats_.send;
     if (beats_.expect.count() > 0 && (tick.count() == 0 || beats_.expect < tick))
       tick = beats_.expect;
-    if (tick.count() == 0) return;
+    if (tick.count() == 0) {
+      deadlines_.cancel(*this);  // no heart-beats: nothing to watch once connected
+      return;
+    }
   }
-  timer_.expires_after(tick);
-  timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-    if (ec) return;
-    if (auto self = weak.lock()) self->on_timer();
-  });
+  deadlines_.schedule(*this, clock::now() + tick);
 }
 
 void stomp_session::on_timer() {
@@ -314,10 +472,11 @@ void stomp_session::on_timer() {
 void stomp_session::on_close() {
   closed_ = true;
   obs::global().stomp_sessions_closed.fetch_add(1, std::memory_order_relaxed);
-  timer_.cancel();
-  for (auto& [id, s] : subs_)
-    if (!s.hub_key.empty()) hub_.unsubscribe(s.hub_key, this, id);
-  subs_.clear();
+  deadlines_.cancel(*this);
+  for (auto& s : subs_)
+    if (!s.hub_key().empty())
+      hub_.unsubscribe(std::string(s.hub_key()), this, std::string(s.id()));
+  std::vector<sub>().swap(subs_);
   if (connected_ && ctx_.chat.session_closed(who_)) announce_presence(false);
 }
 

@@ -11,15 +11,17 @@
 #include "stomp/negotiation.hpp"
 #include "stomp/parser.hpp"
 
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include <chrono>
 #include <memory>
 #include <string>
-#include <unordered_map>
+#include <string_view>
+#include <vector>
 
 namespace parley::realtime {
+
+class session_deadlines;
 
 struct session_options {
   stomp::limits frame_limits;
@@ -45,8 +47,9 @@ class stomp_session final : public session_handler,
                             public subscriber,
                             public std::enable_shared_from_this<stomp_session> {
  public:
-  // `local_hub` is the hub of the connection's shard.
+  // `local_hub` is the hub of the connection's shard, whose executor must be an io_context's.
   stomp_session(std::shared_ptr<connection> conn, hub& local_hub, session_context& ctx);
+  ~stomp_session() override;
   void start();
 
   void on_data(std::string_view bytes) override;
@@ -57,6 +60,24 @@ class stomp_session final : public session_handler,
   const std::string& user_id() const override { return who_.user_id; }
 
  private:
+  friend class session_deadlines;
+
+  // One subscription: its id and hub key packed in one allocation ("<id>\0<hub key>\0"; STOMP
+  // header values hold no NUL). A session may hold thousands, and a pair of std::strings would
+  // be mostly empty inline buffers.
+  class sub {
+   public:
+    sub(std::string_view id, bool errors);
+    std::string_view id() const { return text_.get(); }
+    // Empty while authorization is in flight, and for /user/queue/errors.
+    std::string_view hub_key() const { return text_.get() + id().size() + 1; }
+    void set_hub_key(std::string_view key);
+    bool errors;  // the subscription app errors are delivered on
+
+   private:
+    std::unique_ptr<char[]> text_;
+  };
+
   void on_frame(stomp::frame& f);
   void on_connect(const stomp::frame& f);
   void on_subscribe(const stomp::frame& f);
@@ -78,6 +99,7 @@ class stomp_session final : public session_handler,
   void off_thread(Work work, Then then);
   template <class Then>
   auto on_shard(Then then);
+  std::vector<sub>::iterator find_sub(std::string_view id);
 
   std::shared_ptr<connection> conn_;
   hub& hub_;
@@ -87,13 +109,14 @@ class stomp_session final : public session_handler,
   bool connected_ = false;
   bool closed_ = false;
   chat::identity who_;
-  struct sub {
-    std::string hub_key;  // empty for session-local destinations (/user/queue/errors)
-  };
-  std::unordered_map<std::string, sub> subs_;
-  std::optional<std::string> errors_sub_;  // subscription id of /user/queue/errors
-  std::shared_ptr<const std::string> errors_prefix_;
-  boost::asio::steady_timer timer_;
+  // A few per session (3 per room the client has open): a vector scanned by id is a fraction of a
+  // hash map's memory, and lookups only happen on (UN)SUBSCRIBE.
+  std::vector<sub> subs_;
+  std::shared_ptr<const std::string> errors_prefix_;  // null: no /user/queue/errors subscription
+  // The CONNECT and heart-beat deadline lives in the shard's one deadline queue, not in a timer
+  // of its own: a timer and the wait it parks would be ~170 bytes of every idle session.
+  session_deadlines& deadlines_;
+  std::size_t deadline_slot_;  // position in the queue's heap; session_deadlines::none if absent
   stomp::heart_beat_intervals beats_{};
   std::chrono::steady_clock::time_point last_in_, last_out_;
   double tokens_;

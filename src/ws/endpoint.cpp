@@ -144,7 +144,14 @@ asio::awaitable<after_request> endpoint::serve(beast::tcp_stream& stream, upgrad
     if (method != http::verb::get) return method_not_allowed(req, "GET");
     if (!beast::websocket::is_upgrade(req))
       return text(req, http::status::bad_request, "Can \"Upgrade\" only to \"WebSocket\".");
-    websocket_session::start(stream.release_socket(), std::move(req), mode, ctx_);
+    if (auto refusal = check_upgrade(req)) {
+      auto res = text(req, refusal->status, std::move(refusal->message));
+      if (refusal->status == http::status::upgrade_required)
+        res.set(http::field::sec_websocket_version, "13");
+      res.keep_alive(false);
+      return res;
+    }
+    websocket_session::start(stream.release_socket(), req, mode, ctx_);
     return std::nullopt;
   };
 

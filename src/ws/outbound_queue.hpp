@@ -1,9 +1,11 @@
 #pragma once
 // A connection's queue of outbound frames, bounded in bytes: the slow-consumer budget. A vector
 // with a moving head instead of a deque because libstdc++'s deque allocates ~600 bytes up front,
-// which every idle connection would carry; the vector's storage is released when it drains.
+// which every idle connection would carry; the vector's storage is released whenever it drains
+// (one allocation per burst is cheap next to the write it feeds; idle memory is not).
 #include "realtime/connection.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <vector>
 
@@ -30,6 +32,7 @@ class outbound_queue {
   std::size_t take(std::vector<realtime::outbound>& out, std::size_t max_frames,
                    std::size_t max_bytes) {
     std::size_t taken = 0;
+    if (out.empty()) out.reserve(std::min(items_.size() - head_, max_frames));
     for (std::size_t n = 0; head_ < items_.size() && n < max_frames; ++n) {
       auto size = items_[head_].size();
       if (n > 0 && taken + size > max_bytes) break;
@@ -48,17 +51,9 @@ class outbound_queue {
   }
 
  private:
-  // Storage kept across bursts up to this many slots; beyond it an idle queue gives it back.
-  static constexpr std::size_t idle_capacity = 16;
-
   void compact() {
     if (head_ == items_.size()) {
-      if (items_.capacity() > idle_capacity) {
-        clear();
-      } else {
-        items_.clear();
-        head_ = 0;
-      }
+      clear();
     } else if (head_ >= 64 && head_ * 2 >= items_.size()) {
       // Amortized O(1) per frame: move the live tail down only once the dead head dominates.
       items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));

@@ -6,6 +6,7 @@
 #include "ws/websocket_session.hpp"
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -490,6 +491,101 @@ TEST_F(server_test, sends_sockjs_heartbeats_on_an_idle_websocket) {
   EXPECT_EQ(read_message(ws), "h");
 }
 
+TEST_F(server_test, answers_a_ping_with_a_pong_carrying_its_payload) {
+  auto ws = open_ws("/ws/websocket", "v12.stomp");
+  std::string pong;
+  ws.control_callback([&](websocket::frame_type kind, beast::string_view payload) {
+    if (kind == websocket::frame_type::pong) pong = std::string(payload);
+  });
+  ws.ping("are you there");
+  ws.write(asio::buffer(std::string_view("after the ping")));
+  EXPECT_EQ(read_message(ws), "after the ping");
+  EXPECT_EQ(pong, "are you there");
+}
+
+TEST_F(server_test, answers_the_peers_close_with_its_code_and_tells_the_handler) {
+  int before = handler_closes;
+  auto ws = open_ws("/ws/websocket", "");
+  ws.write(asio::buffer(std::string_view("hi")));
+  EXPECT_EQ(read_message(ws), "hi");
+  ws.close(websocket::close_reason(websocket::close_code::policy_error, "leaving"));
+  EXPECT_EQ(ws.reason().code, websocket::close_code::policy_error);
+  EXPECT_EQ(ws.reason().reason, "leaving");
+  EXPECT_TRUE(eventually([&] { return handler_closes == before + 1; }));
+  EXPECT_TRUE(eventually([&] { return server_->connection_count() == 0; }));
+}
+
+TEST_F(server_test, reassembles_fragmented_and_large_messages) {
+  auto ws = open_ws("/ws/websocket", "");
+  ws.auto_fragment(true);
+  ws.write_buffer_bytes(16);  // the client sends every message in 16-byte fragments
+  ws.write(asio::buffer(std::string_view("a message sent in several fragments")));
+  EXPECT_EQ(read_message(ws), "a message sent in several fragments");
+  ws.auto_fragment(false);
+  std::string big(9000, 'x');  // within the echo's outbound budget
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
+  ws.write(asio::buffer(big));  // one frame, written 16 bytes at a time: several reads
+  EXPECT_EQ(read_message(ws), big);
+  ws.write(asio::buffer(std::string_view("and then a small one")));
+  EXPECT_EQ(read_message(ws), "and then a small one");
+}
+
+TEST_F(server_test, closes_with_1009_on_a_message_over_the_limit) {
+  auto ws = open_ws("/ws/websocket", "");
+  ws.write(asio::buffer(std::string(server_options{}.max_ws_message_bytes + 1, 'x')));
+  beast::flat_buffer buf;
+  boost::system::error_code ec;
+  ws.read(buf, ec);
+  EXPECT_EQ(ec, websocket::error::closed);
+  EXPECT_EQ(ws.reason().code, websocket::close_code::too_big);
+}
+
+TEST_F(server_test, closes_with_1007_on_text_that_is_not_utf8) {
+  auto ws = open_ws("/ws/websocket", "");
+  ws.text(true);
+  ws.write(asio::buffer(std::string_view("caf\xC3")));
+  beast::flat_buffer buf;
+  boost::system::error_code ec;
+  ws.read(buf, ec);
+  EXPECT_EQ(ec, websocket::error::closed);
+  EXPECT_EQ(ws.reason().code, websocket::close_code::bad_payload);
+}
+
+TEST_F(server_test, closes_with_1002_on_an_unmasked_frame_then_ends_the_connection) {
+  int before = handler_closes;
+  auto s = connect();
+  asio::write(s, asio::buffer(std::string_view(
+                     "GET /ws/websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                     "Sec-WebSocket-Version: 13\r\n\r\n")));
+  std::string in;
+  auto head = asio::read_until(s, asio::dynamic_buffer(in), "\r\n\r\n");
+  EXPECT_TRUE(in.starts_with("HTTP/1.1 101"));
+  EXPECT_NE(in.find("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"), std::string::npos);
+  in.erase(0, head);
+  asio::write(s, asio::buffer(std::string_view("\x81\x02hi", 4)));  // clients must mask
+  boost::system::error_code ec;
+  asio::read(s, asio::dynamic_buffer(in), ec);  // until the server ends the connection
+  EXPECT_EQ(ec, asio::error::eof);
+  EXPECT_EQ(in, std::string("\x88\x02\x03\xEA", 4));
+  s.close();  // the server waits for this EOF (or its close timeout) to let the socket go
+  EXPECT_TRUE(eventually([&] { return handler_closes == before + 1; }, 2000ms));
+}
+
+TEST_F(server_test, refuses_an_unsupported_websocket_version_with_426) {
+  auto res = send(bhttp::verb::get, "/ws/websocket", {},
+                  {{"Upgrade", "websocket"},
+                   {"Connection", "Upgrade"},
+                   {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="},
+                   {"Sec-WebSocket-Version", "8"}});
+  EXPECT_EQ(res.result_int(), 426);
+  EXPECT_EQ(res[bhttp::field::sec_websocket_version], "13");
+  auto no_key = send(bhttp::verb::get, "/ws/websocket", {},
+                     {{"Upgrade", "websocket"}, {"Connection", "Upgrade"},
+                      {"Sec-WebSocket-Version", "13"}});
+  EXPECT_EQ(no_key.result_int(), 400);
+}
+
 TEST_F(server_test, refuses_a_plain_get_on_websocket_urls) {
   auto res = send(bhttp::verb::get, "/ws/websocket");
   EXPECT_EQ(res.result_int(), 400);
@@ -558,7 +654,8 @@ TEST(session_footprint, stays_small) {
   // Printed for the record; the bounds catch an accidental fat member.
   std::printf("sizeof(websocket_session)=%zu sizeof(sockjs_session)=%zu\n",
               sizeof(ws::websocket_session), sizeof(ws::sockjs_session));
-  EXPECT_LE(sizeof(ws::websocket_session), 384u);
+  // The session holds the whole WebSocket protocol state (no Beast stream behind it).
+  EXPECT_LE(sizeof(ws::websocket_session), 448u);
   EXPECT_LE(sizeof(ws::sockjs_session), 448u);
 }
 

@@ -496,6 +496,26 @@ TEST_F(stomp_session_test, client_heart_beats_keep_the_session_open) {
   EXPECT_FALSE(c.conn->closed) << c.error_code();
 }
 
+TEST_F(stomp_session_test, deadlines_of_many_sessions_fire_each_at_its_own_time) {
+  // All sessions of a shard share one deadline queue; each must still be judged on its own.
+  ctx.options.heart_beat_expect = 50ms;
+  ctx.options.connect_timeout = 100ms;
+  auto silent = connect(alice, "50,0");
+  auto beating = connect(bob, "50,0");
+  auto quiet = connect(carol);  // no heart-beats: nothing to watch
+  auto never_connects = open();
+  { auto gone = open(); }  // destroyed before its CONNECT deadline: must not be called
+  auto until = std::chrono::steady_clock::now() + 400ms;
+  while (std::chrono::steady_clock::now() < until) {
+    beating.send("\n");
+    io().run_for(10ms);
+  }
+  EXPECT_EQ(silent.error_code(), "HEARTBEAT_TIMEOUT");
+  EXPECT_EQ(never_connects.error_code(), "CONNECT_TIMEOUT");
+  EXPECT_FALSE(beating.conn->closed) << beating.error_code();
+  EXPECT_FALSE(quiet.conn->closed) << quiet.error_code();
+}
+
 TEST_F(stomp_session_test, the_server_sends_heart_beats_when_the_client_asks) {
   ctx.options.heart_beat_send = 30ms;
   auto c = connect(alice, "0,30");
