@@ -156,7 +156,7 @@ if command -v perf >/dev/null; then
     2>/dev/null | grep '%' >"$profile" || true
   log "parley: system calls of the same fan-out"
   # Warm-up 1 s after a 0.3 s start delay: count 4 s inside the 5 s counted window.
-  ( sleep 2.5 && perf stat --per-thread -x ' ' -e 'syscalls:sys_enter_sendmsg,syscalls:sys_enter_recvmsg,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_futex,syscalls:sys_enter_fdatasync' \
+  ( sleep 2.5 && perf stat --per-thread -x ' ' -e 'syscalls:sys_enter_sendmsg,syscalls:sys_enter_recvmsg,syscalls:sys_enter_recvfrom,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_futex,syscalls:sys_enter_fdatasync' \
       -p "$server_pid" -o "$work/syscalls.raw" -- sleep 4 >/dev/null 2>&1 ) &
   stat_pid=$!
   bench --url "$url" --server-pid "$server_pid" --users "$work/fan100_.jsonl" --scenario fanout \

@@ -601,7 +601,10 @@ struct writer {
            << " deliveries per socket write**; " << fmt(per_s("fdatasync"))
            << " `fdatasync`/s for " << fmt(sent) << " messages/s = **"
            << fmt(sent / std::max(1.0, per_s("fdatasync")), 1) << " messages per group commit**; "
-           << fmt(per_s("recvmsg")) << " `recvmsg`/s, " << fmt(per_s("epoll_wait"))
+           << (per_s("recvmsg") + per_s("recvfrom") > 0
+                   ? fmt(per_s("recvmsg") + per_s("recvfrom")) + " reads (`recvmsg` + `recvfrom`)/s, "
+                   : std::string())
+           << fmt(per_s("epoll_wait"))
            << " `epoll_wait`/s, " << fmt(per_s("futex")) << " `futex`/s.\n";
       }
     }
