@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <utility>
 #include <vector>
 
 namespace parley::ws {
@@ -31,6 +32,12 @@ class outbound_queue {
   // single frame is larger (it then goes alone). Returns the bytes moved.
   std::size_t take(std::vector<realtime::outbound>& out, std::size_t max_frames,
                    std::size_t max_bytes) {
+    if (out.empty() && head_ == 0 && items_.size() <= max_frames && bytes_ <= max_bytes) {
+      // Everything goes (the usual case): swap the storage instead of moving frame by frame, so
+      // a busy socket's queue and write batch trade one buffer back and forth, allocating nothing.
+      out.swap(items_);
+      return std::exchange(bytes_, 0);
+    }
     std::size_t taken = 0;
     if (out.empty()) out.reserve(std::min(items_.size() - head_, max_frames));
     for (std::size_t n = 0; head_ < items_.size() && n < max_frames; ++n) {

@@ -475,19 +475,28 @@ void websocket_session::write_out() {
 void websocket_session::on_write(boost::system::error_code ec) {
   writing_ = false;
   inflight_bytes_ = 0;
-  // An idle connection keeps no write buffers: the next burst allocates them again.
-  std::vector<outbound>().swap(inflight_);
-  std::string().swap(out_);
+  inflight_.clear();
+  out_.clear();
   if (ec) {
     // The read side sees the socket close and finishes the session.
+    release_write_buffers();
     socket_.close(ec);
     return;
   }
   if (close_sent_) {
+    release_write_buffers();
     if (close_received_) teardown();
     return;
   }
   flush();
+  // A busy socket keeps its buffers from write to write; an idle one keeps none.
+  if (!writing_) release_write_buffers();
+}
+
+void websocket_session::release_write_buffers() {
+  std::vector<outbound>().swap(inflight_);
+  std::string().swap(out_);
+  if (queue_.empty()) queue_.clear();
 }
 
 void websocket_session::teardown() {

@@ -103,6 +103,7 @@ class websocket_session final : public realtime::connection,
   void flush();
   void write_out();
   void on_write(boost::system::error_code ec);
+  void release_write_buffers();
   bool next_raw_batch();
   bool next_sockjs_message();
   void teardown();
