@@ -2,39 +2,27 @@
 // typing indicator, ticks (sent → delivered → read) and presence. Also takes the screenshots of
 // the login page, the chat home with a DM open and the profile page (desktop and phone).
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { DESKTOP, PHONE, ParleyServer, launchBrowser, newUserContext, uniqueName } from './harness.ts';
+import { test } from 'node:test';
+import { DESKTOP, PHONE, serverAndBrowser, newUserContext, uniqueName } from './harness.ts';
 import { assertNoDuplicateSubscriptions, loginViaUi, message, openRoom, registerViaUi, roomItem, send, shot, traceStomp, waitForTick } from './ui.ts';
 
-let srv: ParleyServer;
-let browser: Browser;
-
-before(async () => {
-  srv = await ParleyServer.start();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await srv?.stop();
-  srv?.cleanup();
-});
+const fx = serverAndBrowser();
 
 test('two users chat in a DM: messages, typing, ticks, presence', async () => {
-  const a = await newUserContext(browser);
-  const b = await newUserContext(browser);
+  const a = await newUserContext(fx.browser);
+  const b = await newUserContext(fx.browser);
   const traces = [traceStomp(a.page), traceStomp(b.page)];
   const aName = 'Ada Lovelace';
   const bName = 'Brian Kernighan';
   const aUser = 'ada';
   const bUser = 'brian';
 
-  await a.page.goto(`${srv.base}/`);
+  await a.page.goto(`${fx.srv.base}/`);
   await a.page.waitForURL(/\/login$/);
   await shot(a.page, 'login-desktop');
 
-  await registerViaUi(a.page, srv.base, aName, aUser);
-  await registerViaUi(b.page, srv.base, bName, bUser);
+  await registerViaUi(a.page, fx.srv.base, aName, aUser);
+  await registerViaUi(b.page, fx.srv.base, bName, bUser);
 
   // A starts a DM with B through the user search.
   await a.page.click('[data-testid=new-chat]');
@@ -52,7 +40,7 @@ test('two users chat in a DM: messages, typing, ticks, presence', async () => {
   await waitForTick(a.page, 'Are you there?', 'sent');
 
   // B comes back: presence turns Online, the message is delivered (B has not opened the chat).
-  await b.page.goto(`${srv.base}/`);
+  await b.page.goto(`${fx.srv.base}/`);
   await roomItem(b.page, aName).waitFor();
   await a.page.locator('[data-testid=chat-subtitle]', { hasText: 'Online' }).waitFor();
   await waitForTick(a.page, 'Are you there?', 'delivered');
@@ -85,7 +73,7 @@ test('two users chat in a DM: messages, typing, ticks, presence', async () => {
 
   // Typing shown in B's sidebar when the chat is not open: B goes back to the list (Esc).
   await b.page.keyboard.press('Escape');
-  await b.page.waitForURL(`${srv.base}/`);
+  await b.page.waitForURL(`${fx.srv.base}/`);
   await composer.click();
   await a.page.keyboard.type('One more thing');
   await roomItem(b.page, aName).locator('[data-testid=room-typing]').waitFor();
@@ -113,7 +101,7 @@ test('two users chat in a DM: messages, typing, ticks, presence', async () => {
 
   // Profile: own (inline edit) and other (start chat).
   await a.page.click('[data-testid=me-link]');
-  await a.page.waitForURL(`${srv.base}/user/me`);
+  await a.page.waitForURL(`${fx.srv.base}/user/me`);
   await a.page.click('[data-edit=bio]');
   await a.page.fill('[data-input=bio]', 'x'.repeat(256));
   await a.page.click('[data-save=bio]');
@@ -123,7 +111,7 @@ test('two users chat in a DM: messages, typing, ticks, presence', async () => {
   await a.page.locator('[data-value=bio]', { hasText: 'Analytical engines' }).waitFor();
   await shot(a.page, 'profile-desktop');
 
-  await b.page.goto(`${srv.base}/user/${aUser}`);
+  await b.page.goto(`${fx.srv.base}/user/${aUser}`);
   await b.page.locator('[data-testid=profile-name]', { hasText: aName }).waitFor();
   await b.page.locator('text=Analytical engines, poetical science.').waitFor();
   await b.page.click('[data-testid=start-chat]');
@@ -131,10 +119,10 @@ test('two users chat in a DM: messages, typing, ticks, presence', async () => {
   assert.equal(await b.page.locator('.room-item').count(), 1, 'Start chat reuses the existing DM');
 
   // Phone-sized screens: list and chat are separate views.
-  const phone = await newUserContext(browser, PHONE);
-  await phone.page.goto(`${srv.base}/login`);
+  const phone = await newUserContext(fx.browser, PHONE);
+  await phone.page.goto(`${fx.srv.base}/login`);
   await shot(phone.page, 'login-phone');
-  await loginViaUi(phone.page, srv.base, aUser);
+  await loginViaUi(phone.page, fx.srv.base, aUser);
   assert.equal(await phone.page.locator('[data-testid=message-list]').count(), 0);
   await openRoom(phone.page, bName);
   await message(phone.page, 'One more thing').waitFor();
@@ -143,7 +131,7 @@ test('two users chat in a DM: messages, typing, ticks, presence', async () => {
   await phone.page.getByRole('link', { name: 'Back to conversations' }).click();
   await roomItem(phone.page, bName).waitFor();
   await shot(phone.page, 'chat-list-phone');
-  await phone.page.goto(`${srv.base}/user/me`);
+  await phone.page.goto(`${fx.srv.base}/user/me`);
   await phone.page.locator('[data-value=bio]', { hasText: 'Analytical engines' }).waitFor();
   await shot(phone.page, 'profile-phone');
   void DESKTOP;
@@ -152,18 +140,18 @@ test('two users chat in a DM: messages, typing, ticks, presence', async () => {
   await phone.page.click('[data-testid=profile-logout]');
   await phone.page.getByRole('dialog').getByRole('button', { name: 'Log out' }).click();
   await phone.page.waitForURL(/\/login$/);
-  await phone.page.goto(`${srv.base}/`);
+  await phone.page.goto(`${fx.srv.base}/`);
   await phone.page.waitForURL(/\/login$/);
 
   await Promise.all([a.ctx.close(), b.ctx.close(), phone.ctx.close()]);
 });
 
 test('register and login validate like the server and show server errors inline', async () => {
-  const { ctx, page } = await newUserContext(browser);
+  const { ctx, page } = await newUserContext(fx.browser);
   const taken = uniqueName('taken');
-  await registerViaUi(page, srv.base, 'Taken Name', taken);
+  await registerViaUi(page, fx.srv.base, 'Taken Name', taken);
   await page.evaluate(() => localStorage.clear());
-  await page.goto(`${srv.base}/register`);
+  await page.goto(`${fx.srv.base}/register`);
   await page.fill('#reg-fullName', 'X');
   await page.fill('#reg-username', 'ab');
   await page.fill('#reg-email', 'not-an-email');
@@ -190,7 +178,7 @@ test('register and login validate like the server and show server errors inline'
   assert.match(await err('username'), /taken|exists|already/i);
 
   // A wrong password: one message, inline.
-  await page.goto(`${srv.base}/login`);
+  await page.goto(`${fx.srv.base}/login`);
   await page.fill('#login-username', taken);
   await page.fill('#login-password', 'Wrong$Pass1');
   await page.click('button[type=submit]');

@@ -1,39 +1,27 @@
 // A group with three people: created from the UI, appears live for the others, messages with
 // sender names, "Seen by N", and the group page (admins, add/remove member, make admin, leave).
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { PHONE, ParleyServer, launchBrowser, newUserContext, seedUser } from './harness.ts';
+import { test } from 'node:test';
+import { PHONE, serverAndBrowser, newUserContext, seedUser } from './harness.ts';
 import { loginViaUi, message, openRoom, roomItem, send, shot } from './ui.ts';
 
-let srv: ParleyServer;
-let browser: Browser;
-
-before(async () => {
-  srv = await ParleyServer.start();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await srv?.stop();
-  srv?.cleanup();
-});
+const fx = serverAndBrowser();
 
 test('a group with three users', async () => {
   const [ua, ub, uc, ud] = await Promise.all([
-    seedUser(srv, 'Grace Hopper', 'grace'),
-    seedUser(srv, 'Alan Turing', 'alan'),
-    seedUser(srv, 'Katherine Johnson', 'katherine'),
-    seedUser(srv, 'Dennis Ritchie', 'dennis'),
+    seedUser(fx.srv, 'Grace Hopper', 'grace'),
+    seedUser(fx.srv, 'Alan Turing', 'alan'),
+    seedUser(fx.srv, 'Katherine Johnson', 'katherine'),
+    seedUser(fx.srv, 'Dennis Ritchie', 'dennis'),
   ]);
-  const a = await newUserContext(browser);
-  const b = await newUserContext(browser);
-  const c = await newUserContext(browser);
+  const a = await newUserContext(fx.browser);
+  const b = await newUserContext(fx.browser);
+  const c = await newUserContext(fx.browser);
   let memberFetches = 0;
   a.page.on('request', (r) => {
     if (/\/chat\/rooms\/\d+\/members$/.test(new URL(r.url()).pathname) && r.method() === 'GET') memberFetches++;
   });
-  await Promise.all([loginViaUi(a.page, srv.base, ua.username), loginViaUi(b.page, srv.base, ub.username), loginViaUi(c.page, srv.base, uc.username)]);
+  await Promise.all([loginViaUi(a.page, fx.srv.base, ua.username), loginViaUi(b.page, fx.srv.base, ub.username), loginViaUi(c.page, fx.srv.base, uc.username)]);
 
   // Grace creates the group with the member picker.
   await a.page.click('[data-testid=new-group]');
@@ -96,7 +84,7 @@ test('a group with three users', async () => {
   await a.page.fill('[data-input=group-description]', 'Parsers, type checkers and code generators');
   await a.page.click('[data-save=group-description]');
   await a.page.locator('[data-value=group-description]', { hasText: 'Parsers' }).waitFor();
-  await c.page.goto(`${srv.base}/group/${await currentGroupId(a.page)}`);
+  await c.page.goto(`${fx.srv.base}/group/${await currentGroupId(a.page)}`);
   await c.page.locator('[data-value=group-description]', { hasText: 'Parsers' }).waitFor();
   assert.equal(await c.page.locator('[data-edit=group-description]').count(), 0, 'non-admins cannot edit');
   assert.equal(await c.page.locator('[data-testid=add-member]').count(), 0, 'non-admins cannot add members to a private group');
@@ -104,9 +92,9 @@ test('a group with three users', async () => {
 
   await shot(a.page, 'group-desktop');
   assert.ok(memberFetches < 25, `member lists are fetched on changes only, not in a loop (${memberFetches})`);
-  const phone = await newUserContext(browser, PHONE);
-  await loginViaUi(phone.page, srv.base, ua.username);
-  await phone.page.goto(`${srv.base}/group/${await currentGroupId(a.page)}`);
+  const phone = await newUserContext(fx.browser, PHONE);
+  await loginViaUi(phone.page, fx.srv.base, ua.username);
+  await phone.page.goto(`${fx.srv.base}/group/${await currentGroupId(a.page)}`);
   await phone.page.locator('[data-testid=member]').nth(3).waitFor();
   await shot(phone.page, 'group-phone');
   await phone.ctx.close();
@@ -122,7 +110,7 @@ test('a group with three users', async () => {
   // Katherine leaves: the group disappears from her list and she is back on the home page.
   await c.page.click('[data-testid=leave-group]');
   await c.page.getByRole('dialog').getByRole('button', { name: 'Leave' }).click();
-  await c.page.waitForURL(`${srv.base}/`);
+  await c.page.waitForURL(`${fx.srv.base}/`);
   await roomItem(c.page, 'Compiler club').waitFor({ state: 'detached' });
   await a.page.locator(`[data-testid=member][data-username="${uc.username}"]`).waitFor({ state: 'detached' });
 
@@ -130,9 +118,9 @@ test('a group with three users', async () => {
   await openRoom(b.page, 'Compiler club').catch(() => undefined);
   await a.page.click('[data-testid=delete-group]');
   await a.page.getByRole('dialog').getByRole('button', { name: 'Delete group' }).click();
-  await a.page.waitForURL(`${srv.base}/`);
+  await a.page.waitForURL(`${fx.srv.base}/`);
   await roomItem(b.page, 'Compiler club').waitFor({ state: 'detached' });
-  await b.page.waitForURL(`${srv.base}/`);
+  await b.page.waitForURL(`${fx.srv.base}/`);
 
   await Promise.all([a.ctx.close(), b.ctx.close(), c.ctx.close()]);
 });

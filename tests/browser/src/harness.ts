@@ -7,6 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -189,6 +190,21 @@ export const CHROMIUM_ARGS = [
 export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(chromiumPath)) throw new Error(`Chromium not found at ${chromiumPath} (apt-get install chromium)`);
   return chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS, headless: true, timeout: 30_000 });
+}
+
+// One server and one Chromium for a test file: started before its tests, stopped after them.
+export function serverAndBrowser(args: string[] = [], env: Record<string, string> = {}): { readonly srv: ParleyServer; readonly browser: Browser } {
+  const fx = {} as { srv: ParleyServer; browser: Browser };
+  before(async () => {
+    fx.srv = await ParleyServer.start(args, env);
+    fx.browser = await launchBrowser();
+  });
+  after(async () => {
+    await fx.browser?.close();
+    await fx.srv?.stop();
+    fx.srv?.cleanup();
+  });
+  return fx;
 }
 
 export const DESKTOP = { width: 1280, height: 800 };

@@ -3,23 +3,11 @@
 // fails, the test reports the UI's error and the presign probe's answer.
 import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { ParleyServer, launchBrowser, newUserContext, seedUser } from './harness.ts';
+import { test } from 'node:test';
+import { serverAndBrowser, newUserContext, seedUser } from './harness.ts';
 import { loginViaUi, openRoom } from './ui.ts';
 
-let srv: ParleyServer;
-let browser: Browser;
-
-before(async () => {
-  srv = await ParleyServer.start();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await srv?.stop();
-  srv?.cleanup();
-});
+const fx = serverAndBrowser();
 
 /** A small RGB PNG (a colour gradient), built by hand so the test needs no image files. */
 function png(w: number, h: number): Buffer {
@@ -60,11 +48,11 @@ function png(w: number, h: number): Buffer {
 }
 
 test('an image upload is shown to the other side', async () => {
-  const [ua, ub] = await Promise.all([seedUser(srv, 'Pia Painter'), seedUser(srv, 'Vic Viewer')]);
-  await srv.api('POST', '/chat/rooms', ua.accessToken, { type: 'DIRECT_MESSAGE', name: 'dm', description: '', memberIds: [ub.userId] });
-  const a = await newUserContext(browser);
-  const b = await newUserContext(browser);
-  await Promise.all([loginViaUi(a.page, srv.base, ua.username), loginViaUi(b.page, srv.base, ub.username)]);
+  const [ua, ub] = await Promise.all([seedUser(fx.srv, 'Pia Painter'), seedUser(fx.srv, 'Vic Viewer')]);
+  await fx.srv.api('POST', '/chat/rooms', ua.accessToken, { type: 'DIRECT_MESSAGE', name: 'dm', description: '', memberIds: [ub.userId] });
+  const a = await newUserContext(fx.browser);
+  const b = await newUserContext(fx.browser);
+  await Promise.all([loginViaUi(a.page, fx.srv.base, ua.username), loginViaUi(b.page, fx.srv.base, ub.username)]);
   await openRoom(a.page, 'Vic Viewer');
   await openRoom(b.page, 'Pia Painter');
 
@@ -78,7 +66,7 @@ test('an image upload is shown to the other side', async () => {
   if ((await mine.getAttribute('data-tick')) === 'failed') {
     const why = await mine.locator('xpath=..').getByRole('alert').innerText().catch(() => '');
     await a.page.locator('[data-testid=retry]').waitFor();
-    const probe = await srv.api('POST', '/storage/presigned-url', ua.accessToken, { filename: 'x.png', contentType: 'image/png', size: 10 });
+    const probe = await fx.srv.api('POST', '/storage/presigned-url', ua.accessToken, { filename: 'x.png', contentType: 'image/png', size: 10 });
     assert.fail(`image upload failed: ${why} (presign probe: ${probe.status} ${JSON.stringify(probe.json)})`);
   }
 
@@ -104,13 +92,13 @@ test('an image upload is shown to the other side', async () => {
   await b.page.locator('[data-testid=image-viewer]').waitFor({ state: 'detached' });
 
   // Avatar upload from the own profile: PATCH /users/me with the viewUrl; the sidebar shows it.
-  await a.page.goto(`${srv.base}/user/me`);
+  await a.page.goto(`${fx.srv.base}/user/me`);
   await a.page.locator('[data-testid=avatar-input]').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: png(64, 64) });
   await a.page.waitForFunction(() => {
     const img = document.querySelector<HTMLImageElement>('app-avatar img');
     return !!img && img.complete && img.naturalWidth === 64 && img.src.includes('/media/');
   });
-  const me = await srv.api('GET', '/users/me', ua.accessToken);
+  const me = await fx.srv.api('GET', '/users/me', ua.accessToken);
   assert.match(me.json.avatar ?? '', /\/media\//);
   await Promise.all([a.ctx.close(), b.ctx.close()]);
 });

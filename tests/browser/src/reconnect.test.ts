@@ -2,38 +2,26 @@
 // reconnecting state, reconnect by themselves, catch up with what was sent meanwhile, and a
 // message written while offline is delivered once. Nothing is lost or doubled.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { ParleyServer, launchBrowser, newUserContext, seedUser } from './harness.ts';
+import { test } from 'node:test';
+import { serverAndBrowser, newUserContext, seedUser } from './harness.ts';
 import { loginViaUi, message, messageTexts, openRoom, send, waitForTick } from './ui.ts';
 
-let srv: ParleyServer;
-let browser: Browser;
-
-before(async () => {
-  srv = await ParleyServer.start();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await srv?.stop();
-  srv?.cleanup();
-});
+const fx = serverAndBrowser();
 
 test('reconnect after a server restart loses no message', async () => {
-  const [ua, ub] = await Promise.all([seedUser(srv, 'Rita Restart'), seedUser(srv, 'Sam Steady')]);
-  const room = await srv.api('POST', '/chat/rooms', ua.accessToken, { type: 'DIRECT_MESSAGE', name: 'dm', description: '', memberIds: [ub.userId] });
+  const [ua, ub] = await Promise.all([seedUser(fx.srv, 'Rita Restart'), seedUser(fx.srv, 'Sam Steady')]);
+  const room = await fx.srv.api('POST', '/chat/rooms', ua.accessToken, { type: 'DIRECT_MESSAGE', name: 'dm', description: '', memberIds: [ub.userId] });
   const chatId = room.json.chatId as number;
-  const a = await newUserContext(browser);
-  const b = await newUserContext(browser);
-  await Promise.all([loginViaUi(a.page, srv.base, ua.username), loginViaUi(b.page, srv.base, ub.username)]);
+  const a = await newUserContext(fx.browser);
+  const b = await newUserContext(fx.browser);
+  await Promise.all([loginViaUi(a.page, fx.srv.base, ua.username), loginViaUi(b.page, fx.srv.base, ub.username)]);
   await openRoom(a.page, 'Sam Steady');
   await openRoom(b.page, 'Rita Restart');
   await send(a.page, 'before the restart');
   await message(b.page, 'before the restart').waitFor();
   await waitForTick(a.page, 'before the restart', 'read');
 
-  await srv.stop();
+  await fx.srv.stop();
   await a.page.locator('[data-testid=connection-banner]').waitFor();
   await b.page.locator('[data-testid=connection-banner]').waitFor();
 
@@ -41,11 +29,11 @@ test('reconnect after a server restart loses no message', async () => {
   await send(a.page, 'written while offline');
   await waitForTick(a.page, 'written while offline', 'sending');
 
-  await srv.launch();
+  await fx.srv.launch();
   // Sent by Sam (over REST) right after the restart, possibly before the clients are back.
   const missed = ['missed one', 'missed two', 'missed three'];
   for (const m of missed) {
-    const r = await srv.api('POST', `/chat/rooms/${chatId}/messages`, ub.accessToken, { content: m });
+    const r = await fx.srv.api('POST', `/chat/rooms/${chatId}/messages`, ub.accessToken, { content: m });
     assert.equal(r.status, 201, JSON.stringify(r.json));
   }
 

@@ -2,39 +2,27 @@
 // older pages load as the reader scrolls up, the reading position stays put, nothing is missing
 // or doubled; new messages follow the end only when the reader is at the bottom.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { ParleyServer, launchBrowser, newUserContext, pollUntil, seedUser } from './harness.ts';
+import { test } from 'node:test';
+import { serverAndBrowser, newUserContext, pollUntil, seedUser } from './harness.ts';
 import { loginViaUi, message, messageTexts, openRoom } from './ui.ts';
 
-let srv: ParleyServer;
-let browser: Browser;
-
-before(async () => {
-  srv = await ParleyServer.start();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await srv?.stop();
-  srv?.cleanup();
-});
+const fx = serverAndBrowser();
 
 const label = (i: number) => `message ${String(i).padStart(3, '0')}`;
 
 test('infinite scroll through 200 messages keeps the position', async () => {
-  const [ua, ub] = await Promise.all([seedUser(srv, 'Reader One'), seedUser(srv, 'Writer Two')]);
-  const room = await srv.api('POST', '/chat/rooms', ua.accessToken, { type: 'DIRECT_MESSAGE', name: 'dm', description: '', memberIds: [ub.userId] });
+  const [ua, ub] = await Promise.all([seedUser(fx.srv, 'Reader One'), seedUser(fx.srv, 'Writer Two')]);
+  const room = await fx.srv.api('POST', '/chat/rooms', ua.accessToken, { type: 'DIRECT_MESSAGE', name: 'dm', description: '', memberIds: [ub.userId] });
   assert.ok(room.status === 201 || room.status === 200, JSON.stringify(room.json));
   const chatId = room.json.chatId as number;
   for (let i = 1; i <= 200; i++) {
     const who = i % 3 === 0 ? ua : ub;
-    const r = await srv.api('POST', `/chat/rooms/${chatId}/messages`, who.accessToken, { content: label(i) });
+    const r = await fx.srv.api('POST', `/chat/rooms/${chatId}/messages`, who.accessToken, { content: label(i) });
     assert.equal(r.status, 201, JSON.stringify(r.json));
   }
 
-  const { ctx, page } = await newUserContext(browser);
-  await loginViaUi(page, srv.base, ua.username);
+  const { ctx, page } = await newUserContext(fx.browser);
+  await loginViaUi(page, fx.srv.base, ua.username);
   await openRoom(page, 'Writer Two');
   await message(page, label(200)).waitFor();
   await pollUntil('the newest message in view', () => message(page, label(200)).isVisible());
@@ -64,7 +52,7 @@ test('infinite scroll through 200 messages keeps the position', async () => {
 
   // Scrolled up, a new message does not move the view; a button offers to jump down.
   const topBefore = await list.evaluate((el) => el.scrollTop);
-  await srv.api('POST', `/chat/rooms/${chatId}/messages`, ub.accessToken, { content: 'while you were reading' });
+  await fx.srv.api('POST', `/chat/rooms/${chatId}/messages`, ub.accessToken, { content: 'while you were reading' });
   await message(page, 'while you were reading').waitFor({ state: 'attached' });
   await page.locator('[data-testid=new-below]').waitFor();
   assert.equal(await list.evaluate((el) => el.scrollTop), topBefore, 'no jump while reading history');
@@ -72,7 +60,7 @@ test('infinite scroll through 200 messages keeps the position', async () => {
   await pollUntil('at the bottom', () => message(page, 'while you were reading').isVisible());
 
   // At the bottom, new messages scroll into view by themselves.
-  await srv.api('POST', `/chat/rooms/${chatId}/messages`, ub.accessToken, { content: 'follow the end' });
+  await fx.srv.api('POST', `/chat/rooms/${chatId}/messages`, ub.accessToken, { content: 'follow the end' });
   await pollUntil('auto-scroll', () => message(page, 'follow the end').isVisible());
   await ctx.close();
 });

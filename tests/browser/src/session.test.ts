@@ -2,33 +2,21 @@
 // user with a 6-second access token keeps working; a session whose refresh token is revoked ends
 // on the login page.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { ParleyServer, launchBrowser, newUserContext, pollUntil, seedUser } from './harness.ts';
+import { test } from 'node:test';
+import { serverAndBrowser, newUserContext, pollUntil, seedUser } from './harness.ts';
 import { loginViaUi, message, openRoom, send, waitForTick } from './ui.ts';
 
-let srv: ParleyServer;
-let browser: Browser;
-
-before(async () => {
-  srv = await ParleyServer.start([], { PARLEY_AUTH_ACCESS_TTL_SECONDS: '6' });
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await srv?.stop();
-  srv?.cleanup();
-});
+const fx = serverAndBrowser([], { PARLEY_AUTH_ACCESS_TTL_SECONDS: '6' });
 
 const stored = (page: import('playwright-core').Page) =>
   page.evaluate(() => JSON.parse(localStorage.getItem('parley.auth') ?? 'null') as { accessToken: string; refreshToken: string } | null);
 
 test('silent token refresh keeps the session alive; a failed refresh leads to login', async () => {
-  const [ua, ub] = await Promise.all([seedUser(srv, 'Toni Token'), seedUser(srv, 'Reno Refresh')]);
-  await srv.api('POST', '/chat/rooms', ua.accessToken, { type: 'DIRECT_MESSAGE', name: 'dm', description: '', memberIds: [ub.userId] });
-  const a = await newUserContext(browser);
-  const b = await newUserContext(browser);
-  await Promise.all([loginViaUi(a.page, srv.base, ua.username), loginViaUi(b.page, srv.base, ub.username)]);
+  const [ua, ub] = await Promise.all([seedUser(fx.srv, 'Toni Token'), seedUser(fx.srv, 'Reno Refresh')]);
+  await fx.srv.api('POST', '/chat/rooms', ua.accessToken, { type: 'DIRECT_MESSAGE', name: 'dm', description: '', memberIds: [ub.userId] });
+  const a = await newUserContext(fx.browser);
+  const b = await newUserContext(fx.browser);
+  await Promise.all([loginViaUi(a.page, fx.srv.base, ua.username), loginViaUi(b.page, fx.srv.base, ub.username)]);
   await openRoom(a.page, 'Reno Refresh');
   await openRoom(b.page, 'Toni Token');
   const first = await stored(a.page);
@@ -57,7 +45,7 @@ test('silent token refresh keeps the session alive; a failed refresh leads to lo
   // Revoke this device's session on the server (logout with its refresh token): the next refresh
   // fails and the app goes to the login page.
   const cur = await stored(a.page);
-  const r = await srv.api('POST', '/auth/logout', undefined, { refreshToken: cur!.refreshToken });
+  const r = await fx.srv.api('POST', '/auth/logout', undefined, { refreshToken: cur!.refreshToken });
   assert.equal(r.status, 204);
   await a.page.waitForURL(/\/login\?expired=1$/, { timeout: 20_000 });
   await a.page.getByText('Your session has ended').waitFor();
