@@ -110,6 +110,22 @@ asio::awaitable<after_request> write(beast::tcp_stream& stream, string_response 
   co_return ec || !keep_alive ? after_request::close : after_request::keep_alive;
 }
 
+std::string remote_address(beast::tcp_stream& stream) {
+  boost::system::error_code ec;
+  return stream.socket().remote_endpoint(ec).address().to_string();
+}
+
+// The binding key a request presents in its Cookie header, or empty.
+std::string_view presented_key(const upgrade_request& req) {
+  return session_binding::key_in(req[http::field::cookie]);
+}
+
+// A session that does not exist and one this request may not use get the same answer, so that
+// trying ids tells nothing.
+string_response not_found(const upgrade_request& req) {
+  return text(req, http::status::not_found, "Not found.\n");
+}
+
 std::vector<std::string_view> split_segments(std::string_view rest) {
   std::vector<std::string_view> out;
   while (!rest.empty() && rest.front() == '/') {
@@ -177,7 +193,7 @@ asio::awaitable<after_request> endpoint::serve(beast::tcp_stream& stream, upgrad
   const auto max_id = ctx_->opts.sockjs_max_session_id;
   if (segments.size() != 3 || !sockjs::valid_segment(segments[0], max_id) ||
       !sockjs::valid_segment(segments[1], max_id))
-    co_return co_await write(stream, text(req, http::status::not_found, "Not found.\n"), timeout);
+    co_return co_await write(stream, not_found(req), timeout);
   const std::string id(segments[1]);
   const auto transport = segments[2];
 
@@ -187,7 +203,7 @@ asio::awaitable<after_request> endpoint::serve(beast::tcp_stream& stream, upgrad
     co_return co_await write(stream, std::move(*refused), timeout);
   }
   if (transport != "xhr" && transport != "xhr_streaming" && transport != "xhr_send")
-    co_return co_await write(stream, text(req, http::status::not_found, "Not found.\n"), timeout);
+    co_return co_await write(stream, not_found(req), timeout);
   if (method == http::verb::options)
     co_return co_await write(stream, preflight(req, "OPTIONS, POST"), timeout);
   if (method != http::verb::post)
@@ -201,8 +217,8 @@ asio::awaitable<after_request> endpoint::xhr_send(beast::tcp_stream& stream, upg
                                                   const std::string& id) {
   const auto timeout = ctx_->opts.write_timeout;
   auto session = ctx_->sockjs.find(id);
-  if (!session)
-    co_return co_await write(stream, text(req, http::status::not_found, "Not found.\n"), timeout);
+  if (!session || !session->binding().admits(remote_address(stream), presented_key(req)))
+    co_return co_await write(stream, not_found(req), timeout);
   auto messages = sockjs::decode_messages(req.body());
   if (!messages) {
     auto why = messages.error() == sockjs::decode_error::payload_expected ? "Payload expected."
@@ -224,18 +240,25 @@ asio::awaitable<after_request> endpoint::receive(beast::tcp_stream& stream, upgr
   using namespace asio::experimental::awaitable_operators;
   const auto timeout = ctx_->opts.write_timeout;
   auto ex = stream.get_executor();
+  const auto remote = remote_address(stream);
+  const auto key = presented_key(req);
   auto [session, fresh] = ctx_->sockjs.find_or_create(id, [&] {
-    boost::system::error_code ec;
-    auto remote = stream.socket().remote_endpoint(ec).address().to_string();
-    return std::make_shared<sockjs_session>(ex, ctx_, id, kind, std::move(remote));
+    return std::make_shared<sockjs_session>(
+        ex, ctx_, id, kind, remote, key.empty() ? session_binding::make_key() : std::string(key),
+        !key.empty());
   });
-  if (fresh) ctx_->live.add(session);
+  if (fresh)
+    ctx_->live.add(session);
+  else if (!session->binding().admits(remote, key))
+    co_return co_await write(stream, not_found(req), timeout);
 
   http::response<http::empty_body> head{http::status::ok, req.version()};
   head.set(http::field::server, "parley");
   head.set(http::field::content_type, "application/javascript;charset=UTF-8");
   head.set(http::field::cache_control, no_cache);
   set_cors(head, req);
+  if (fresh && key.empty())
+    head.set(http::field::set_cookie, session_binding::set_cookie(session->binding().key()));
   bool keep_alive = req.keep_alive();
   // HTTP/1.0 has no chunked encoding: the streamed response then ends with the connection.
   const bool chunked = kind == receive_kind::streaming && req.version() >= 11;

@@ -7,8 +7,9 @@
 // websocket, xhr-streaming, xhr-polling. The iframe, eventsource, htmlfile and jsonp transports
 // answer 404 and the client moves on to the next transport. Errors here follow the SockJS
 // protocol (plain-text bodies such as "Payload expected."), not the REST JSON shape, and CORS
-// follows SockJS too (credentials allowed: sockjs-client sends withCredentials; Parley sets no
-// cookies, so nothing ambient rides along).
+// follows SockJS too (credentials allowed: sockjs-client sends withCredentials). The one cookie,
+// `parley_sockjs`, binds a session to its opener (session_binding.hpp); it grants nothing by
+// itself and is SameSite=Strict, so a foreign page's requests never carry it.
 #include "realtime/connection.hpp"
 #include "ws/context.hpp"
 #include "ws/options.hpp"

@@ -12,10 +12,11 @@ namespace asio = boost::asio;
 using realtime::outbound;
 
 sockjs_session::sockjs_session(asio::any_io_executor home, std::shared_ptr<context> ctx,
-                               std::string id, receive_kind kind, std::string remote)
+                               std::string id, receive_kind kind, std::string remote,
+                               std::string binding_key, bool key_presented)
     : ctx_(std::move(ctx)),
       id_(std::move(id)),
-      remote_(std::move(remote)),
+      binding_(std::move(binding_key), std::move(remote), key_presented),
       timer_(std::move(home)),
       kind_(kind) {}
 

@@ -13,6 +13,7 @@
 #include "ws/context.hpp"
 #include "ws/live_set.hpp"
 #include "ws/outbound_queue.hpp"
+#include "ws/session_binding.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -51,8 +52,12 @@ class sockjs_session final : public realtime::connection,
                              public std::enable_shared_from_this<sockjs_session> {
  public:
   sockjs_session(boost::asio::any_io_executor home, std::shared_ptr<context> ctx, std::string id,
-                 receive_kind kind, std::string remote);
+                 receive_kind kind, std::string remote, std::string binding_key,
+                 bool key_presented);
   ~sockjs_session() override;
+
+  // Any thread: who may make later requests of this session (see session_binding.hpp).
+  session_binding& binding() { return binding_; }
 
   // Called on the session's executor, posted there by the requests.
   void attach(std::shared_ptr<receiver> r, receive_kind kind);  // a receiving request arrived
@@ -63,7 +68,7 @@ class sockjs_session final : public realtime::connection,
   bool send(realtime::outbound frame) override;
   void close(std::optional<realtime::outbound> last, bool drop_queued) override;
   boost::asio::any_io_executor executor() override { return timer_.get_executor(); }
-  std::string remote_address() const override { return remote_; }
+  std::string remote_address() const override { return binding_.opener(); }
   std::string_view transport() const override;
   void go_away(std::string_view reason) override;
 
@@ -78,7 +83,7 @@ class sockjs_session final : public realtime::connection,
 
   std::shared_ptr<context> ctx_;
   std::string id_;
-  std::string remote_;
+  session_binding binding_;  // also holds the opener's address
   std::shared_ptr<realtime::session_handler> handler_;
   outbound_queue queue_;
   std::shared_ptr<receiver> receiver_;  // the attached receiving request, if any

@@ -22,6 +22,8 @@ export interface StompOptions {
   transport?: 'ws' | 'sockjs';
   /** SockJS transports to allow (only with transport 'sockjs'). */
   sockjsTransports?: SockJsTransport[];
+  /** The SockJS session id to use instead of a random one (only with transport 'sockjs'). */
+  sockjsSessionId?: string;
   /** CONNECT headers to use instead of the bearer token. */
   connectHeaders?: StompHeaders;
   heartbeatIncoming?: number;
@@ -167,7 +169,8 @@ function socketFactory(srv: ParleyServer, opts: StompOptions): () => IStompSocke
       new SockJS(srv.sockjsUrl, undefined, {
         transports: opts.sockjsTransports ?? ['websocket', 'xhr-streaming', 'xhr-polling'],
         timeout: 5000,
-      }) as unknown as IStompSocket;
+        ...(opts.sockjsSessionId ? { sessionId: () => opts.sockjsSessionId! } : {}),
+      } as SockJS.Options) as unknown as IStompSocket;
   }
   return () => new WebSocket(srv.wsUrl, STOMP_SUBPROTOCOLS) as unknown as IStompSocket;
 }
