@@ -6,26 +6,40 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+suite_started=$SECONDS
+stage_started=$SECONDS
+stage_name=""
+# Prints how long the previous stage took, then the next stage's heading.
+stage() {
+  [ -n "$stage_name" ] && printf '== %s took %ds\n' "$stage_name" $((SECONDS - stage_started))
+  stage_name="$1"
+  stage_started=$SECONDS
+  [ -n "$1" ] && echo "== $1"
+  return 0
+}
+trap 'stage ""; echo "== total $((SECONDS - suite_started))s"' EXIT
+
+stage "install dependencies"
 ./scripts/install-deps.sh
 
-echo "== build (release)"
+stage "build (release)"
 ./scripts/build.sh release
-echo "== ctest (release)"
+stage "ctest (release)"
 ctest --preset release -j2
 
-echo "== build (asan: AddressSanitizer + UndefinedBehaviorSanitizer)"
+stage "build (asan: AddressSanitizer + UndefinedBehaviorSanitizer)"
 ./scripts/build.sh asan
-echo "== ctest (asan)"
+stage "ctest (asan)"
 ASAN_OPTIONS=detect_leaks=1 ctest --preset asan -j2
 
-echo "== end-to-end (TypeScript, real clients)"
+stage "end-to-end (TypeScript, real clients)"
 cd "$root/tests/e2e"
 export npm_config_cache="${npm_config_cache:-$HOME/.npm}"
 npm ci --no-audit --no-fund --prefer-offline
 PARLEY_BIN="$root/build/release/src/server/parley" npm test
 
-echo "== media against a real S3-compatible store (versitygw)"
+stage "media against a real S3-compatible store (versitygw)"
 "$root/scripts/test-s3.sh" "$root/build/release/src/server/parley"
 
-echo "== web client: unit tests and browser end-to-end (Chromium via playwright-core)"
+stage "web client: unit tests and browser end-to-end (Chromium via playwright-core)"
 PARLEY_BIN="$root/build/release/src/server/parley" "$root/scripts/test-browser.sh"

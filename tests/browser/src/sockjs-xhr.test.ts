@@ -17,9 +17,9 @@ test('without WebSocket the client chats over xhr-streaming, bound to its cookie
     // What a proxy that refuses upgrades looks like to sockjs-client.
     delete (window as { WebSocket?: unknown }).WebSocket;
   });
-  const sends: Array<{ url: string; cookie: string | undefined }> = [];
-  b.page.on('request', async (r) => {
-    if (r.url().includes('/xhr_send')) sends.push({ url: r.url(), cookie: (await r.allHeaders())['cookie'] });
+  const sends: Array<Promise<{ url: string; cookie: string | undefined }>> = [];
+  b.page.on('request', (r) => {
+    if (r.url().includes('/xhr_send')) sends.push(r.allHeaders().then((h) => ({ url: r.url(), cookie: h['cookie'] })));
   });
 
   await Promise.all([loginViaUi(a.page, fx.srv.base, ua.username), loginViaUi(b.page, fx.srv.base, ub.username)]);
@@ -30,13 +30,13 @@ test('without WebSocket the client chats over xhr-streaming, bound to its cookie
   await send(a.page, 'received over xhr_streaming');
   await message(b.page, 'received over xhr_streaming').waitFor();
 
-  const cookies = (await b.ctx.cookies(fx.srv.base)).filter((c) => c.name === 'parley_sockjs');
+  const cookies = (await b.ctx.cookies(`${fx.srv.base}/ws/`)).filter((c) => c.name === 'parley_sockjs');
   assert.equal(cookies.length, 1, JSON.stringify(cookies));
   assert.equal(cookies[0]!.httpOnly, true);
   assert.equal(cookies[0]!.sameSite, 'Strict');
   assert.equal(cookies[0]!.path, '/ws');
   assert.ok(sends.length > 0, 'the page used xhr_send');
-  for (const s of sends) assert.ok(s.cookie?.includes(`parley_sockjs=${cookies[0]!.value}`), `${s.url} carries the key: ${s.cookie}`);
+  for (const s of await Promise.all(sends)) assert.ok(s.cookie?.includes(`parley_sockjs=${cookies[0]!.value}`), `${s.url} carries the key: ${s.cookie}`);
   // The page cannot read the key (HttpOnly), so a script injected into it cannot leak it.
   assert.equal(await b.page.evaluate(() => document.cookie.includes('parley_sockjs')), false);
 });
