@@ -205,8 +205,20 @@ auto stomp_session::on_shard(Then then) {
 template <class Work, class Then>
 void stomp_session::off_thread(Work work, Then then) {
   auto back = on_shard(std::move(then));
-  asio::post(ctx_.workers,
-             [work = std::move(work), back = std::move(back)]() mutable { back(work()); });
+  asio::post(ctx_.workers, [work = std::move(work), back = std::move(back)]() mutable {
+    using result = decltype(work());
+    // An outage under a blocking call (the database) ends as an error the client is told, never
+    // as an exception escaping into the worker pool, which would terminate the process.
+    auto r = [&]() -> result {
+      try {
+        return work();
+      } catch (const std::exception& e) {
+        spdlog::error("STOMP work on a worker failed: {}", e.what());
+        return core::problem::internal();
+      }
+    }();
+    back(std::move(r));
+  });
 }
 
 void stomp_session::on_data(std::string_view bytes) {

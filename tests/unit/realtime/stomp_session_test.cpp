@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 #include <boost/asio/post.hpp>
+#include <sqlite3.h>
 
 namespace parley::realtime {
 namespace {
@@ -301,6 +302,23 @@ TEST_F(stomp_session_test, subscribe_to_a_room_the_user_is_not_in_gets_error_for
   EXPECT_EQ(c.error()->header("receipt-id"), "r-1");
   EXPECT_FALSE(c.receipt("r-1"));
   EXPECT_EQ(hub_.destinations(), 0u);
+}
+
+TEST_F(stomp_session_test, a_database_failure_under_a_subscribe_gets_error_internal_not_a_crash) {
+  auto c = connect(bob);
+  // Another connection breaks the schema under the running server: the membership read throws.
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open((env.dir.path() / "parley.db").c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "ALTER TABLE room_members RENAME TO gone", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  c.send(frame("SUBSCRIBE",
+               {{"destination", chat::destinations::room(room)}, {"id", "0"}, {"receipt", "r-1"}}));
+  ASSERT_TRUE(run_until([&] { return c.conn->closed; }));
+  EXPECT_EQ(c.error_code(), "INTERNAL");
+  EXPECT_EQ(hub_.destinations(), 0u);
+  // The worker pool survived: later work still runs.
+  settle();
 }
 
 TEST_F(stomp_session_test, subscribe_to_an_unknown_destination_gets_error_forbidden) {
