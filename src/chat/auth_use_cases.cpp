@@ -63,33 +63,6 @@ outcome<reply> service::register_user(std::string_view body) {
   return r;
 }
 
-bool service::login_allowed(const std::string& username) {
-  std::lock_guard lock(login_mutex_);
-  auto it = failed_logins_.find(username);
-  if (it == failed_logins_.end()) return true;
-  auto cutoff = d_.clock.now() - d_.lim.failed_login_window;
-  auto& v = it->second;
-  v.erase(std::remove_if(v.begin(), v.end(), [&](auto t) { return t < cutoff; }), v.end());
-  if (v.empty()) {
-    failed_logins_.erase(it);
-    return true;
-  }
-  return static_cast<int>(v.size()) < d_.lim.max_failed_logins;
-}
-
-void service::record_failed_login(const std::string& username) {
-  std::lock_guard lock(login_mutex_);
-  // Bound the map: drop expired entries first; only a flood of distinct usernames within one
-  // window reaches the hard cap, and then forgetting is the lesser harm than unbounded memory.
-  if (failed_logins_.size() > 100'000) {
-    auto cutoff = d_.clock.now() - d_.lim.failed_login_window;
-    std::erase_if(failed_logins_,
-                  [&](auto& kv) { return kv.second.empty() || kv.second.back() < cutoff; });
-    if (failed_logins_.size() > 1'000'000) failed_logins_.clear();
-  }
-  failed_logins_[username].push_back(d_.clock.now());
-}
-
 outcome<reply> service::login(std::string_view body) {
   auto obj = parse_object(body);
   if (!obj) return obj.error();
@@ -103,23 +76,20 @@ outcome<reply> service::login(std::string_view body) {
   if (!errors.empty()) return validation(std::move(errors));
   if (username->size() > 256 || password->size() > 1024)
     return problem::unauthorized("Invalid username or password");
-  if (!login_allowed(*username))
+  if (!failed_logins_.allowed(*username))
     return problem::rate_limited("Too many failed logins for this username; try again later");
   auto u = d_.store.user_by_username(*username);
   // One message and the same work for an unknown user and a wrong password (original bug 6).
   if (!u) {
     d_.passwords.dummy_verify(*password);
-    record_failed_login(*username);
+    failed_logins_.record(*username);
     return problem::unauthorized("Invalid username or password");
   }
   if (!d_.passwords.verify(*password, u->password_hash)) {
-    record_failed_login(*username);
+    failed_logins_.record(*username);
     return problem::unauthorized("Invalid username or password");
   }
-  {
-    std::lock_guard lock(login_mutex_);
-    failed_logins_.erase(*username);
-  }
+  failed_logins_.reset(*username);
   return issue_pair(*u, core::make_uuid());
 }
 

@@ -13,7 +13,14 @@ std::string receipts(std::int64_t chat_id) { return room(chat_id) + "/receipts";
 std::string user_events(const std::string& user_id) { return "/user/" + user_id + "/queue/events"; }
 }  // namespace destinations
 
-service::service(deps d) : d_(std::move(d)) {
+service::service(deps d)
+    : d_(std::move(d)),
+      own_failed_logins_(d_.failed_logins
+                             ? nullptr
+                             : std::make_unique<core::memory_rate_limit>(
+                                   static_cast<unsigned>(d_.lim.max_failed_logins),
+                                   d_.lim.failed_login_window, d_.clock)),
+      failed_logins_(d_.failed_logins ? *d_.failed_logins : *own_failed_logins_) {
   for (auto& name : d_.store.all_usernames()) usernames_.add(name);
 }
 

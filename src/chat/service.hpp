@@ -14,14 +14,13 @@
 #include "chat/ports.hpp"
 #include "core/json.hpp"
 #include "core/problem.hpp"
+#include "core/rate_limit.hpp"
 #include "core/time.hpp"
 #include "store/store.hpp"
 
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <unordered_map>
 
 namespace parley::chat {
 
@@ -49,6 +48,9 @@ struct deps {
   const auth::password_hasher& passwords;
   const core::clock& clock;
   limits lim;
+  // Failed logins per username, shared by every node in a cluster; none given: an in-memory
+  // limit of lim.max_failed_logins per lim.failed_login_window.
+  core::rate_limit* failed_logins = nullptr;
 };
 
 class service {
@@ -127,13 +129,11 @@ class service {
   void notify_user(const std::string& user_id, std::string_view type, std::int64_t chat_id,
                    json::value room, const std::string& subject_user);
   json::value room_with_members(const store::room& r, const identity& viewer);
-  bool login_allowed(const std::string& username);
-  void record_failed_login(const std::string& username);
 
   deps d_;
+  std::unique_ptr<core::rate_limit> own_failed_logins_;  // when deps gave none
+  core::rate_limit& failed_logins_;
   auth::bloom_filter usernames_;
-  std::mutex login_mutex_;
-  std::unordered_map<std::string, std::vector<core::time_point>> failed_logins_;
 };
 
 }  // namespace parley::chat

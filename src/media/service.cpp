@@ -163,25 +163,14 @@ std::optional<byte_range> parse_range(std::string_view h, std::uint64_t size, bo
 
 }  // namespace
 
-bool window_limiter::allow(const std::string& key, core::time_point now) {
-  std::lock_guard lock(mutex_);
-  if (slots_.size() > sweep_threshold)
-    std::erase_if(slots_, [&](auto& kv) { return now - kv.second.start >= window_; });
-  auto& s = slots_[key];
-  if (s.count == 0 || now - s.start >= window_) {
-    s.start = now;
-    s.count = 0;
-  }
-  if (s.count >= limit_) return false;
-  ++s.count;
-  return true;
-}
-
-service::service(options o, const core::clock& clock)
+service::service(options o, const core::clock& clock, core::rate_limit* presigns)
     : o_(std::move(o)),
       clock_(clock),
       policy_(o_.types),
-      presign_limiter_(o_.presigns_per_minute, std::chrono::seconds(60)) {
+      own_presigns_(presigns ? nullptr
+                             : std::make_unique<core::memory_rate_limit>(
+                                   o_.presigns_per_minute, std::chrono::seconds(60), clock_)),
+      presigns_(presigns ? *presigns : *own_presigns_) {
   if (!o_.public_base_url.empty()) {
     public_base_ = parse_origin(o_.public_base_url);
     if (!public_base_)
@@ -242,7 +231,7 @@ core::outcome<json::value> service::presign(const std::string& user_id, std::str
   if (!errors.empty()) return problem(400, "INVALID_BODY", "Validation failed", std::move(errors));
 
   // Counted after validation: the limit is on issued URLs (each may store up to a type's maximum).
-  if (!presign_limiter_.allow(user_id, clock_.now()))
+  if (!presigns_.take(user_id))
     return problem::rate_limited("Too many upload URLs requested; try again in a minute");
 
   auto name = sanitize_filename(**filename);

@@ -18,6 +18,7 @@
 #include "http/message.hpp"
 #include "media/local_store.hpp"
 #include "media/policy.hpp"
+#include "core/rate_limit.hpp"
 #include "media/s3_presigner.hpp"
 #include "media/sigv4.hpp"
 
@@ -26,10 +27,8 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
 
 namespace parley::media {
 
@@ -43,31 +42,13 @@ struct options {
   std::optional<s3_options> s3;
 };
 
-// Counts events per key in fixed one-minute windows. Fixed windows keep one counter per user and
-// make `Retry-After: 60` an honest upper bound.
-class window_limiter {
- public:
-  window_limiter(unsigned limit, std::chrono::seconds window) : limit_(limit), window_(window) {}
-  bool allow(const std::string& key, core::time_point now);
-
- private:
-  struct slot {
-    core::time_point start;
-    unsigned count = 0;
-  };
-  // Entries are swept when the map grows past this, so idle users cost nothing for long.
-  static constexpr std::size_t sweep_threshold = 10000;
-  unsigned limit_;
-  std::chrono::seconds window_;
-  std::mutex mutex_;
-  std::unordered_map<std::string, slot> slots_;
-};
-
 class service {
  public:
   // Throws std::invalid_argument / std::system_error for a configuration that cannot work
   // (forbidden type, bad URL, unusable directory): start-up errors, never request errors.
-  service(options o, const core::clock& clock);
+  // `presigns` counts presigned URLs per user (shared by every node in a cluster); none given: an
+  // in-memory limit of o.presigns_per_minute per minute.
+  service(options o, const core::clock& clock, core::rate_limit* presigns = nullptr);
 
   // `body` is the request JSON {filename, contentType, size?}; `host` the request's Host header.
   // 200 body {uploadUrl, viewUrl, filename}; problems: 400 (with field errors), 429.
@@ -93,7 +74,8 @@ class service {
   std::unique_ptr<local_store> store_;    // all-in-one mode
   std::unique_ptr<s3_presigner> s3_;      // cluster mode
   sigv4::credentials local_credentials_;  // all-in-one: parley signs for itself
-  window_limiter presign_limiter_;
+  std::unique_ptr<core::rate_limit> own_presigns_;  // when the constructor got none
+  core::rate_limit& presigns_;
 };
 
 }  // namespace parley::media

@@ -157,9 +157,15 @@ int serve(const serve_flags& flags) {
   store_opt.on_callbacks_end = [&bus] { bus.end_batch(); };
   store::sqlite::sqlite_store db(store_opt, clock);
   chat::memory_presence presence;
-  chat::service chat({db, bus, presence, keys, jwt, passwords, clock, {}});
+  const chat::limits chat_limits;
+  core::memory_rate_limit failed_logins(static_cast<unsigned>(chat_limits.max_failed_logins),
+                                        chat_limits.failed_login_window, clock);
+  chat::service chat(
+      {db, bus, presence, keys, jwt, passwords, clock, chat_limits, &failed_logins});
   if (cfg.server.demo) chat.seed_demo();
-  media::service media_svc(media_options(cfg), clock);
+  const auto media_opt = media_options(cfg);
+  core::memory_rate_limit presigns(media_opt.presigns_per_minute, std::chrono::minutes(1), clock);
+  media::service media_svc(media_opt, clock, &presigns);
 
   asio::thread_pool workers(std::max(1u, cfg.server.workers));
   realtime::session_options sopt;
