@@ -51,7 +51,7 @@ outcome<reply> service::register_user(std::string_view body) {
     if (auto e = auth::validate_bio(*bio)) errors["bio"] = *e;
   if (!errors.empty()) return validation(std::move(errors));
   // `role` is ignored on purpose: nobody makes themselves an admin (original bug 5).
-  if (usernames_.maybe_contains(*username) && d_.store.user_by_username(*username))
+  if (usernames_.maybe_taken(*username) && d_.store.user_by_username(*username))
     return problem::conflict("Username already exists");
   store::user u{core::make_uuid(), *username, *email, *full_name, d_.passwords.hash(*password),
                 std::nullopt,      bio};
@@ -130,7 +130,7 @@ outcome<reply> service::exists(std::string_view username_in) {
       b == std::string::npos ? "" : username.substr(b, username.find_last_not_of(" \t") - b + 1);
   if (username.empty()) return problem::bad_request("Required parameter 'username' is missing");
   bool found =
-      usernames_.maybe_contains(username) && d_.store.user_by_username(username).has_value();
+      usernames_.maybe_taken(username) && d_.store.user_by_username(username).has_value();
   return reply{json::object{{"exists", found}}, 200};
 }
 

@@ -40,6 +40,17 @@ class presence {
   virtual std::optional<core::time_point> last_seen(const std::string& user_id) = 0;
 };
 
+// Which usernames may be taken, so that registration and `GET /auth/exists` answer "certainly
+// free" without a storage read. Guarantee: after add(name) returns, maybe_taken(name) is true on
+// every node; a false "maybe" only costs the caller one storage read, never a wrong answer.
+// Entries are never removed. May block (a cluster adapter is a Redis bitmap): call from workers.
+class username_filter {
+ public:
+  virtual ~username_filter() = default;
+  virtual bool maybe_taken(const std::string& username) = 0;
+  virtual void add(const std::string& username) = 0;
+};
+
 namespace destinations {
 std::string room(std::int64_t chat_id);
 std::string typing(std::int64_t chat_id);

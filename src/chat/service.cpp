@@ -2,6 +2,8 @@
 // *_use_cases.cpp (auth, users, rooms, messages, presence, demo).
 #include "chat/service.hpp"
 
+#include "chat/memory_username_filter.hpp"
+
 
 
 namespace parley::chat {
@@ -20,8 +22,10 @@ service::service(deps d)
                              : std::make_unique<core::memory_rate_limit>(
                                    static_cast<unsigned>(d_.lim.max_failed_logins),
                                    d_.lim.failed_login_window, d_.clock)),
-      failed_logins_(d_.failed_logins ? *d_.failed_logins : *own_failed_logins_) {
-  for (auto& name : d_.store.all_usernames()) usernames_.add(name);
-}
+      failed_logins_(d_.failed_logins ? *d_.failed_logins : *own_failed_logins_),
+      own_usernames_(d_.usernames ? nullptr
+                                  : std::make_unique<memory_username_filter>(
+                                        d_.store.all_usernames())),
+      usernames_(d_.usernames ? *d_.usernames : *own_usernames_) {}
 
 }  // namespace parley::chat

@@ -6,7 +6,6 @@
 // Threading: synchronous methods may block on storage and Argon2: call them from a worker thread.
 // The message-path methods (send_message, update_status, mark_read) are asynchronous and never
 // block: their callback runs once the change is durable, on the store's writer thread.
-#include "auth/bloom.hpp"
 #include "auth/jwt.hpp"
 #include "auth/key_ring.hpp"
 #include "auth/password.hpp"
@@ -51,6 +50,8 @@ struct deps {
   // Failed logins per username, shared by every node in a cluster; none given: an in-memory
   // limit of lim.max_failed_logins per lim.failed_login_window.
   core::rate_limit* failed_logins = nullptr;
+  // None given: an in-memory Bloom filter filled from the store's usernames.
+  username_filter* usernames = nullptr;
 };
 
 class service {
@@ -133,7 +134,8 @@ class service {
   deps d_;
   std::unique_ptr<core::rate_limit> own_failed_logins_;  // when deps gave none
   core::rate_limit& failed_logins_;
-  auth::bloom_filter usernames_;
+  std::unique_ptr<username_filter> own_usernames_;  // when deps gave none
+  username_filter& usernames_;
 };
 
 }  // namespace parley::chat

@@ -5,6 +5,7 @@
 #include "auth/key_ring.hpp"
 #include "auth/password.hpp"
 #include "chat/memory_presence.hpp"
+#include "chat/memory_username_filter.hpp"
 #include "chat/service.hpp"
 #include "config/config.hpp"
 #include "http/server.hpp"
@@ -160,8 +161,9 @@ int serve(const serve_flags& flags) {
   const chat::limits chat_limits;
   core::memory_rate_limit failed_logins(static_cast<unsigned>(chat_limits.max_failed_logins),
                                         chat_limits.failed_login_window, clock);
-  chat::service chat(
-      {db, bus, presence, keys, jwt, passwords, clock, chat_limits, &failed_logins});
+  chat::memory_username_filter usernames(db.all_usernames());
+  chat::service chat({db, bus, presence, keys, jwt, passwords, clock, chat_limits, &failed_logins,
+                      &usernames});
   if (cfg.server.demo) chat.seed_demo();
   const auto media_opt = media_options(cfg);
   core::memory_rate_limit presigns(media_opt.presigns_per_minute, std::chrono::minutes(1), clock);
