@@ -8,6 +8,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsodium-dev libsqlite3-dev libspdlog-dev libtomlplusplus-dev libcli11-dev
   libgtest-dev libbenchmark-dev
+  libmariadb-dev mariadb-server mariadb-client
   clang-14 libclang-rt-14-dev
   nodejs npm
 )

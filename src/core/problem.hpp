@@ -5,6 +5,7 @@
 #include <boost/system/result.hpp>
 
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -48,6 +49,18 @@ struct problem {
   static problem internal(std::string msg = "Unexpected server error") {
     return {500, "INTERNAL", std::move(msg), {}};
   }
+  // A dependency (the database server) cannot be reached right now; retrying later may work.
+  static problem unavailable(std::string msg = "Storage unavailable, try again") {
+    return {503, "UNAVAILABLE", std::move(msg), {}};
+  }
+};
+
+// Thrown by a synchronous port method (e.g. a repository read) when its engine cannot be reached.
+// The edges turn it into problem::unavailable() (HTTP 503, STOMP code UNAVAILABLE); any other
+// exception stays INTERNAL.
+class unavailable_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 // boost::system::result calls this when value() is taken from an error: a programming error.

@@ -212,6 +212,9 @@ void stomp_session::off_thread(Work work, Then then) {
     auto r = [&]() -> result {
       try {
         return work();
+      } catch (const core::unavailable_error& e) {
+        spdlog::warn("STOMP work on a worker failed: {}", e.what());
+        return core::problem::unavailable();
       } catch (const std::exception& e) {
         spdlog::error("STOMP work on a worker failed: {}", e.what());
         return core::problem::internal();

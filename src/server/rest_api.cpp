@@ -74,6 +74,9 @@ http::response error_response(const problem& p) {
 http::response rest_api::handle(const http::request& req) {
   try {
     return route(req);
+  } catch (const core::unavailable_error& e) {
+    spdlog::warn("{} {} failed: {}", req.method, req.path, e.what());
+    return error_response(problem::unavailable());
   } catch (const std::exception& e) {
     spdlog::error("{} {} failed: {}", req.method, req.path, e.what());
     return error_response(problem::internal());
