@@ -125,6 +125,17 @@ std::string format_media_types(const std::vector<media_type_limit>& types) {
   return out;
 }
 
+// scheme://user:password@host... → scheme://user:***@host...; anything else is returned as is
+// (a DSN without a password has nothing to hide).
+std::string mask_dsn_password(const std::string& dsn) {
+  auto scheme = dsn.find("://");
+  auto at = dsn.rfind('@');
+  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return dsn;
+  auto colon = dsn.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return dsn;
+  return dsn.substr(0, colon + 1) + "***" + dsn.substr(at);
+}
+
 const std::vector<key>& keys() {
   static const std::vector<key> all = {
       PARLEY_STR("server.listen", server.listen),
@@ -159,8 +170,17 @@ const std::vector<key>& keys() {
       PARLEY_DUR("auth.refresh_ttl_seconds", auth.refresh_ttl, std::chrono::seconds,
                  std::chrono::seconds),
       PARLEY_STR("auth.argon2", auth.argon2, "interactive", "moderate", "min"),
+      PARLEY_STR("storage.backend", storage.backend, "sqlite", "mariadb"),
       PARLEY_STR("storage.sync", storage.sync, "full", "normal"),
       PARLEY_NUM("storage.retry_window", storage.retry_window, std::size_t),
+      // Printed with the password masked: the dump goes to terminals and logs.
+      key{"storage.mariadb.dsn",
+          [](config& c, const std::string& v) {
+            c.storage.mariadb.dsn = v;
+            return true;
+          },
+          [](const config& c) { return mask_dsn_password(c.storage.mariadb.dsn); }},
+      PARLEY_NUM("storage.mariadb.pool_size", storage.mariadb.pool_size, unsigned),
       PARLEY_DUR("stomp.heart_beat_ms", stomp.heart_beat, std::chrono::milliseconds,
                  std::chrono::milliseconds),
       PARLEY_NUM("stomp.max_frame_bytes", stomp.max_frame_bytes, std::size_t),

@@ -30,10 +30,19 @@ struct auth_config {
   std::string argon2 = "interactive";  // interactive | moderate | min (tests only)
 };
 
+struct storage_mariadb_config {
+  // mariadb://user:password@host:port/database; the database is created if missing. Secret: never
+  // printed (the password part) by --print-config or logged.
+  std::string dsn;
+  unsigned pool_size = 8;  // connections for reads and repository writes, besides the writer's
+};
+
 struct storage_config {
+  std::string backend = "sqlite";  // sqlite: one embedded file in server.data_dir | mariadb
   std::string sync = "full";  // full: survives power loss; normal: survives a process crash
   // A resent clientMessageId is recognised among this many newest sends that carried one.
   std::size_t retry_window = 1 << 20;
+  storage_mariadb_config mariadb;
 };
 
 struct stomp_config {

@@ -19,7 +19,7 @@
 #include "config/config.hpp"
 #include "core/ids.hpp"
 #include "core/time.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "server/storage.hpp"
 
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -123,7 +123,9 @@ int mint_users(const mint_flags& f) {
   // One hash for every user: the bench password at Argon2's minimum cost (a bench user can still
   // log in normally; the login path rehashes it to the server's cost on success).
   const std::string hash = auth::password_hasher(auth::argon2_limits::minimum()).hash(f.password);
-  store::sqlite::sqlite_store db({dir / "parley.db", cfg.storage.sync == "full"}, clock);
+  cfg.server.data_dir = dir;
+  auto storage = open_storage(cfg, clock);
+  store::store& db = *storage;
   unsigned threads = f.threads ? f.threads : 4 * std::max(1u, std::thread::hardware_concurrency());
 
   auto t0 = std::chrono::steady_clock::now();

@@ -8,6 +8,7 @@
 #include "chat/memory_username_filter.hpp"
 #include "chat/service.hpp"
 #include "config/config.hpp"
+#include "core/problem.hpp"
 #include "http/server.hpp"
 #include "media/service.hpp"
 #include "obs/metrics.hpp"
@@ -17,7 +18,7 @@
 #include "realtime/stomp_session.hpp"
 #include "server/admin_cli.hpp"
 #include "server/rest_api.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "server/storage.hpp"
 
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -41,6 +42,9 @@ namespace parley::server {
 namespace {
 
 constexpr const char* version = "0.1.0";
+// Exit status when a configured engine (MariaDB) cannot be reached at start: EX_UNAVAILABLE from
+// sysexits.h, so a supervisor can tell "retry later" from a bad configuration (1).
+constexpr int exit_unavailable = 69;
 
 struct serve_flags {
   std::string config_file, listen, data_dir, static_dir, log_level;
@@ -152,11 +156,8 @@ int serve(const serve_flags& flags) {
     hub_ptrs.push_back(hubs.back().get());
   }
   realtime::local_bus bus(shards, hub_ptrs);
-  store::sqlite::options store_opt{cfg.server.data_dir / "parley.db", cfg.storage.sync == "full"};
-  store_opt.retry_window = cfg.storage.retry_window;
-  store_opt.on_callbacks_begin = [&bus] { bus.begin_batch(); };
-  store_opt.on_callbacks_end = [&bus] { bus.end_batch(); };
-  store::sqlite::sqlite_store db(store_opt, clock);
+  auto storage = open_storage(cfg, clock, {[&bus] { bus.begin_batch(); }, [&bus] { bus.end_batch(); }});
+  store::store& db = *storage;
   chat::memory_presence presence;
   const chat::limits chat_limits;
   core::memory_rate_limit failed_logins(static_cast<unsigned>(chat_limits.max_failed_logins),
@@ -233,8 +234,8 @@ int serve(const serve_flags& flags) {
   srv.start();
   shards.run();
   ready = true;
-  spdlog::info("parley {} listening on http://{}:{} (data {}, {} shards)", version, hopt.address,
-               srv.port(), cfg.server.data_dir.string(), n);
+  spdlog::info("parley {} listening on http://{}:{} (data {}, storage {}, {} shards)", version,
+               hopt.address, srv.port(), cfg.server.data_dir.string(), describe_storage(cfg), n);
 
   main_ctx.run();
 
@@ -287,6 +288,10 @@ int main(int argc, char** argv) {
   try {
     if (admin.parsed()) return admin.run();
     if (serve_cmd->parsed()) return serve(flags);
+  } catch (const parley::core::unavailable_error& e) {
+    // An engine the configuration names is unreachable: a supervisor may retry later.
+    std::cerr << "parley: " << e.what() << "\n";
+    return exit_unavailable;
   } catch (const std::exception& e) {
     std::cerr << "parley: " << e.what() << "\n";
     return 1;

@@ -207,6 +207,8 @@ mariadb_store::mariadb_store(options opt, const core::clock& clock)
     if (newest.execute().fetch() && !newest.is_null(0)) ulids_.resume_after(newest.text(0));
   } catch (const db_error& e) {
     // e names host:port/database and the server's message; the password is in neither.
+    if (e.connection_lost() || e.transient())
+      throw core::unavailable_error(std::string("cannot reach the MariaDB store: ") + e.what());
     throw std::runtime_error(std::string("cannot open the MariaDB store: ") + e.what());
   }
   pool_ = std::make_unique<connection_pool>(where_, opt_.connect_timeout, opt_.pool_size);

@@ -14,6 +14,21 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, '..', '..', '..');
 export const parleyBin = process.env.PARLEY_BIN ?? path.join(repoRoot, 'build', 'release', 'src', 'server', 'parley');
 
+/**
+ * Set (a DSN, e.g. from scripts/mariadb.sh) to run every server on MariaDB instead of SQLite:
+ * each ParleyServer gets its own fresh database on that server, kept across its restarts.
+ */
+const mariadbServerDsn = process.env.PARLEY_E2E_MARIADB_DSN;
+export const storageBackend = mariadbServerDsn ? 'mariadb' : 'sqlite';
+
+/** The storage environment of one server: its own database when the suite runs on MariaDB. */
+function storageEnv(): Record<string, string> {
+  if (!mariadbServerDsn) return {};
+  const dsn = new URL(mariadbServerDsn);
+  dsn.pathname = `/${uniqueName('e2e').replace(/[^A-Za-z0-9_]/g, '_')}`;
+  return { PARLEY_STORAGE_BACKEND: 'mariadb', PARLEY_STORAGE_MARIADB_DSN: dsn.toString() };
+}
+
 const START_DEADLINE_MS = 15_000;
 const STOP_DEADLINE_MS = 10_000;
 
@@ -63,6 +78,7 @@ export class ParleyServer {
   private expectingExit = false;
   private starts = 0;
   readonly clients = new Set<Closable>();
+  private readonly storage = storageEnv();
 
   private constructor(port: number, tmpDir: string, readonly options: ServerOptions) {
     this.port = port;
@@ -108,7 +124,7 @@ export class ParleyServer {
       parleyBin,
       ['serve', '--listen', `127.0.0.1:${this.port}`, '--data-dir', this.dataDir, ...(this.options.args ?? [])],
       {
-        env: { ...process.env, PARLEY_AUTH_ARGON2: 'min', ...this.options.env },
+        env: { ...process.env, PARLEY_AUTH_ARGON2: 'min', ...this.storage, ...this.options.env },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );

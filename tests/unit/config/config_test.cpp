@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 
@@ -263,8 +264,11 @@ TEST(config_dump, lists_every_key_once) {
                                     "auth.access_ttl_seconds",
                                     "auth.refresh_ttl_seconds",
                                     "auth.argon2",
+                                    "storage.backend",
                                     "storage.sync",
                                     "storage.retry_window",
+                                    "storage.mariadb.dsn",
+                                    "storage.mariadb.pool_size",
                                     "stomp.heart_beat_ms",
                                     "stomp.max_frame_bytes",
                                     "stomp.send_rate_per_second",
@@ -285,6 +289,20 @@ TEST(config_dump, lists_every_key_once) {
                                     "media.s3.secret_key",
                                     "media.s3.path_style"};
   EXPECT_EQ(keys, expected);
+}
+
+TEST(config_dump, never_shows_the_database_password) {
+  config c;
+  ASSERT_FALSE(set(c, "storage.backend", "mariadb"));
+  ASSERT_FALSE(set(c, "storage.mariadb.dsn", "mariadb://parley:hunter2@db.internal:3306/chat"));
+  EXPECT_EQ(c.storage.mariadb.dsn, "mariadb://parley:hunter2@db.internal:3306/chat");
+  for (auto& [k, v] : dump(c)) EXPECT_EQ(v.find("hunter2"), std::string::npos) << k;
+  auto dumped = dump(c);
+  auto dsn = std::find_if(dumped.begin(), dumped.end(),
+                          [](auto& kv) { return kv.first == "storage.mariadb.dsn"; });
+  ASSERT_NE(dsn, dumped.end());
+  EXPECT_EQ(dsn->second, "mariadb://parley:***@db.internal:3306/chat");
+  EXPECT_TRUE(set(c, "storage.backend", "postgres"));  // an error: not a known backend
 }
 
 TEST(config_dump, values_read_back_through_set) {
