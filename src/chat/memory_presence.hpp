@@ -1,5 +1,6 @@
 #pragma once
-// All-in-one presence: a session count per user. Online while at least one session is open.
+// All-in-one presence: a session count per user, online while it is above zero. A close counted
+// before its open takes the count below zero until the open arrives (see chat::presence).
 #include "chat/ports.hpp"
 
 #include <mutex>
@@ -11,13 +12,15 @@ class memory_presence final : public presence {
  public:
   bool connected(const std::string& user_id) override {
     std::lock_guard lock(mutex_);
-    return ++sessions_[user_id] == 1;
+    auto it = sessions_.try_emplace(user_id, 0).first;
+    const int open = ++it->second;
+    if (open == 0) sessions_.erase(it);  // the open of a close counted earlier
+    return open == 1;
   }
   bool disconnected(const std::string& user_id, core::time_point now) override {
     std::lock_guard lock(mutex_);
-    auto it = sessions_.find(user_id);
-    if (it == sessions_.end()) return false;
-    if (--it->second > 0) return false;
+    auto it = sessions_.try_emplace(user_id, 0).first;
+    if (--it->second != 0) return false;  // sessions remain, or this close came before its open
     sessions_.erase(it);
     // Remembered until the store has it too; bounded by the number of users who ever connected
     // since start, which the store bounds anyway.
@@ -32,7 +35,8 @@ class memory_presence final : public presence {
   }
   bool online(const std::string& user_id) override {
     std::lock_guard lock(mutex_);
-    return sessions_.count(user_id) > 0;
+    auto it = sessions_.find(user_id);
+    return it != sessions_.end() && it->second > 0;
   }
 
  private:

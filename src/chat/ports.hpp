@@ -30,7 +30,9 @@ class fanout {
 // Who is online. Guarantee: `connected` returns true exactly for a user's first live session and
 // `disconnected` exactly when the last one goes, so ONLINE/OFFLINE events are never doubled; and
 // once `disconnected` returned true, `last_seen` answers that time (never "offline, never seen").
-// Non-blocking: called on I/O threads.
+// Order-insensitive: sessions post their open and close to workers, so a close may be counted
+// before its open; it then cancels that open (neither announces), as a counter that may go below
+// zero does (a Redis adapter: INCR/DECR). Called from workers; may block (a network round trip).
 class presence {
  public:
   virtual ~presence() = default;

@@ -34,10 +34,12 @@ void service::announce_presence(const identity& who, bool online) {
   d_.out.publish_to_users(std::move(listeners), json_string(e));
 }
 
-bool service::session_opened(const identity& who) { return d_.online.connected(who.user_id); }
+void service::session_opened(const identity& who) {
+  if (d_.online.connected(who.user_id)) announce_presence(who, true);
+}
 
-bool service::session_closed(const identity& who) {
-  return d_.online.disconnected(who.user_id, d_.clock.now());
+void service::session_closed(const identity& who) {
+  if (d_.online.disconnected(who.user_id, d_.clock.now())) announce_presence(who, false);
 }
 
 }  // namespace parley::chat

@@ -106,12 +106,13 @@ class service {
   // Whether `who` may subscribe to `destination` (blocking read for room topics).
   outcome<std::string> authorize_subscription(const identity& who, std::string_view destination);
 
-  // Session lifecycle for presence. `session_opened`/`session_closed` are non-blocking (call them
-  // on the session's thread, so a user's state changes in connection order) and return whether
-  // the user's presence changed; then `announce_presence` (blocking: reads co-members, writes
-  // lastSeen) tells everyone who shares a room with the user.
-  bool session_opened(const identity& who);
-  bool session_closed(const identity& who);
+  // Session lifecycle for presence. Blocking: a session posts these to a worker, so the shard
+  // thread never waits on the presence adapter (a Redis one makes a round trip). When the user's
+  // first session opens or last session closes, everyone who shares a room with them is told
+  // (`announce_presence`). Posted events may run in either order; the presence port is
+  // order-insensitive (see chat::presence).
+  void session_opened(const identity& who);
+  void session_closed(const identity& who);
   void announce_presence(const identity& who, bool online);
 
   // `--demo`: a few users, a DM and a group with messages. Idempotent.

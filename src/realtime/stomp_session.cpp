@@ -286,15 +286,18 @@ void stomp_session::on_connect(const stomp::frame& f) {
   beats_ = stomp::negotiate(client, server);
   send_frame(stomp::connected(version_, server, server_name));
   arm_timer();
-  if (ctx_.chat.session_opened(who_)) announce_presence(true);
+  post_presence(true);
 }
 
-void stomp_session::announce_presence(bool online) {
-  asio::post(ctx_.workers, [chat = &ctx_.chat, who = who_, online] {
+void stomp_session::post_presence(bool opened) {
+  asio::post(ctx_.workers, [chat = &ctx_.chat, who = who_, opened] {
     try {
-      chat->announce_presence(who, online);
+      if (opened)
+        chat->session_opened(who);
+      else
+        chat->session_closed(who);
     } catch (const std::exception& e) {
-      spdlog::error("presence announcement failed: {}", e.what());
+      spdlog::error("presence update failed: {}", e.what());
     }
   });
 }
@@ -492,7 +495,7 @@ void stomp_session::on_close() {
     if (!s.hub_key().empty())
       hub_.unsubscribe(std::string(s.hub_key()), this, std::string(s.id()));
   std::vector<sub>().swap(subs_);
-  if (connected_ && ctx_.chat.session_closed(who_)) announce_presence(false);
+  if (connected_) post_presence(false);
 }
 
 }  // namespace parley::realtime

@@ -89,7 +89,8 @@ class stomp_session final : public session_handler,
   void send_receipt(const std::optional<std::string>& receipt, std::string_view message_id = {});
   void send_app_error(const core::problem& p, std::string_view destination,
                       const std::optional<std::string>& receipt);
-  void announce_presence(bool online);
+  // Tells the presence use case on a worker that this session opened or closed.
+  void post_presence(bool opened);
   void arm_timer();
   void on_timer();
   bool take_send_token();

@@ -29,7 +29,16 @@ class presence_contract : public ::testing::TestWithParam<presence_adapter> {
 TEST_P(presence_contract, a_user_nobody_saw_is_offline_with_no_last_seen) {
   EXPECT_FALSE(p->online("u"));
   EXPECT_FALSE(p->last_seen("u").has_value());
-  EXPECT_FALSE(p->disconnected("u", t0)) << "a disconnect without a connect changes nothing";
+}
+
+TEST_P(presence_contract, a_close_counted_before_its_open_cancels_it) {
+  EXPECT_FALSE(p->disconnected("u", t0)) << "posted events may be reordered: no OFFLINE yet";
+  EXPECT_FALSE(p->online("u"));
+  EXPECT_FALSE(p->connected("u")) << "the open of that close: no ONLINE either";
+  EXPECT_FALSE(p->online("u"));
+  EXPECT_TRUE(p->connected("u")) << "a new session after that brings the user online";
+  EXPECT_TRUE(p->disconnected("u", t0));
+  EXPECT_FALSE(p->online("u"));
 }
 
 TEST_P(presence_contract, only_the_first_session_brings_a_user_online) {

@@ -95,11 +95,10 @@ TEST_F(chat_service, presence_goes_online_with_the_first_session_and_offline_aft
   auto presence_for_bob = [&] {
     return out.to(destinations::user_events(bob.who.user_id), "PRESENCE");
   };
-  ASSERT_TRUE(chat.session_opened(bob.who));  // bob online, so he is told about alice
-  chat.announce_presence(bob.who, true);
+  chat.session_opened(bob.who);  // bob online, so he is told about alice
   out.clear();
-  if (chat.session_opened(alice.who)) chat.announce_presence(alice.who, true);
-  if (chat.session_opened(alice.who)) chat.announce_presence(alice.who, true);
+  chat.session_opened(alice.who);
+  chat.session_opened(alice.who);
   auto online = presence_for_bob();
   ASSERT_EQ(online.size(), 1u) << "ONLINE once for two sessions";
   EXPECT_EQ(online[0].payload.at("status").as_string(), "ONLINE");
@@ -107,13 +106,13 @@ TEST_F(chat_service, presence_goes_online_with_the_first_session_and_offline_aft
   EXPECT_TRUE(online[0].payload.at("lastSeen").is_null());
   EXPECT_TRUE(online[0].payload.at("chatId").is_null());
 
-  if (chat.session_closed(alice.who)) chat.announce_presence(alice.who, false);
+  chat.session_closed(alice.who);
   EXPECT_EQ(presence_for_bob().size(), 1u) << "one session is still open";
   auto batch = ok(chat.user_status_batch(
       bob.who, json::serialize(json::array{json::value(alice.who.user_id)})));
   EXPECT_EQ(batch.at(alice.who.user_id).at("status").as_string(), "ONLINE");
 
-  if (chat.session_closed(alice.who)) chat.announce_presence(alice.who, false);
+  chat.session_closed(alice.who);
   auto events = presence_for_bob();
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[1].payload.at("status").as_string(), "OFFLINE");
@@ -128,9 +127,9 @@ TEST_F(chat_service, presence_goes_online_with_the_first_session_and_offline_aft
   EXPECT_EQ(batch.at(alice.who.user_id).at("lastSeen").as_string(), seen);
 
   // Co-members who are offline get no live event (they read presence when they connect).
-  ASSERT_TRUE(chat.session_closed(bob.who));
+  chat.session_closed(bob.who);
   out.clear();
-  if (chat.session_opened(alice.who)) chat.announce_presence(alice.who, true);
+  chat.session_opened(alice.who);
   EXPECT_TRUE(presence_for_bob().empty());
 }
 
