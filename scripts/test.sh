@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: install, build (release + ASan/UBSan), unit/contract/fuzz
 # corpus tests under ctest for both builds, the end-to-end suite with real clients against the real
-# binary, media against a real S3 server, then the web client's unit and browser tests.
+# binary on SQLite and again on MariaDB, MariaDB outages, media against a real S3 server, then the
+# web client's unit and browser tests. One MariaDB server serves every suite that needs one (each
+# makes its own databases); it is stopped on exit.
 # Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,10 +19,20 @@ stage() {
   [ -n "$1" ] && echo "== $1"
   return 0
 }
-trap 'stage ""; echo "== total $((SECONDS - suite_started))s"' EXIT
+mariadb_dir="$root/build/ci-mariadb"
+finish() {
+  stage ""
+  "$root/scripts/mariadb.sh" stop "$mariadb_dir" || true
+  echo "== total $((SECONDS - suite_started))s"
+}
+trap finish EXIT
 
 stage "install dependencies"
 ./scripts/install-deps.sh
+
+stage "start MariaDB (shared by the contract and end-to-end suites)"
+PARLEY_TEST_MARIADB_DSN=$("$root/scripts/mariadb.sh" start "$mariadb_dir")
+export PARLEY_TEST_MARIADB_DSN
 
 stage "build (release)"
 ./scripts/build.sh release
@@ -37,6 +49,12 @@ cd "$root/tests/e2e"
 export npm_config_cache="${npm_config_cache:-$HOME/.npm}"
 npm ci --no-audit --no-fund --prefer-offline
 PARLEY_BIN="$root/build/release/src/server/parley" npm test
+
+stage "end-to-end again, every server on MariaDB"
+PARLEY_E2E_MARIADB_DSN=$PARLEY_TEST_MARIADB_DSN PARLEY_BIN="$root/build/release/src/server/parley" npm test
+
+stage "MariaDB missing at start and killed while serving"
+PARLEY_BIN="$root/build/release/src/server/parley" npm run test:mariadb
 
 stage "media against a real S3-compatible store (versitygw)"
 "$root/scripts/test-s3.sh" "$root/build/release/src/server/parley"

@@ -68,6 +68,7 @@ http::response error_response(const problem& p) {
   auto r = json_response(p.status, body);
   if (p.status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer");
   if (p.status == 429) r.headers.emplace_back("Retry-After", "60");
+  if (p.status == 503) r.headers.emplace_back("Retry-After", "1");
   return r;
 }
 
