@@ -191,7 +191,7 @@ outcome<reply> service::post_message(const identity& who, std::int64_t chat_id,
   append(std::move(*m), [&p](outcome<store::appended> r) { p.set_value(std::move(r)); });
   auto r = f.get();
   if (!r) {
-    if (r.error().code == "NOT_MEMBER") return problem::not_found(not_member_room, "NOT_MEMBER");
+    if (r.error().code == core::errc::not_member) return problem::not_found(not_member_room, core::errc::not_member);
     return r.error();
   }
   return reply{views::message(r->msg), r->duplicate ? 200 : 201};
@@ -209,7 +209,7 @@ outcome<reply> service::post_read(const identity& who, std::int64_t chat_id,
               [&p](outcome<store::read_change> r) { p.set_value(std::move(r)); });
   auto r = f.get();
   if (!r) {
-    if (r.error().code == "NOT_MEMBER") return problem::not_found(not_member_room, "NOT_MEMBER");
+    if (r.error().code == core::errc::not_member) return problem::not_found(not_member_room, core::errc::not_member);
     return r.error();
   }
   return reply{json::object{{"chatId", chat_id},
@@ -225,7 +225,7 @@ outcome<std::string> service::on_typing(const identity& who, std::string_view bo
   if (!chat || !*chat || !typing || !*typing)
     return problem::bad_request("Expected {chatId, typing}");
   if (!d_.store.membership(**chat, who.user_id))
-    return problem::not_found("You are not a member of this chat room", "NOT_MEMBER");
+    return problem::not_found("You are not a member of this chat room", core::errc::not_member);
   // userId comes from the session, never from the body (original bug 3).
   d_.out.publish(destinations::typing(**chat),
                  json_string({{"chatId", **chat}, {"userId", who.user_id}, {"typing", **typing}}),
@@ -237,7 +237,7 @@ outcome<std::string> service::authorize_subscription(const identity& who, std::s
   if (dest == "/user/queue/events") return destinations::user_events(who.user_id);
   constexpr std::string_view prefix = "/topic/rooms/";
   if (!dest.starts_with(prefix))
-    return problem::forbidden("Unknown destination: " + std::string(dest), "FORBIDDEN");
+    return problem::forbidden("Unknown destination: " + std::string(dest), core::errc::forbidden);
   auto rest = dest.substr(prefix.size());
   auto slash = rest.find('/');
   auto id_part = rest.substr(0, slash);
@@ -246,9 +246,9 @@ outcome<std::string> service::authorize_subscription(const identity& who, std::s
   auto [p, ec] = std::from_chars(id_part.data(), id_part.data() + id_part.size(), chat_id);
   if (ec != std::errc() || p != id_part.data() + id_part.size() || chat_id <= 0 ||
       !(suffix.empty() || suffix == "/typing" || suffix == "/receipts"))
-    return problem::forbidden("Unknown destination: " + std::string(dest), "FORBIDDEN");
+    return problem::forbidden("Unknown destination: " + std::string(dest), core::errc::forbidden);
   if (!d_.store.membership(chat_id, who.user_id))
-    return problem::forbidden("You are not a member of this chat room", "FORBIDDEN");
+    return problem::forbidden("You are not a member of this chat room", core::errc::forbidden);
   return std::string(dest);
 }
 

@@ -18,7 +18,7 @@ using namespace detail;
 outcome<store::member> service::require_member(const identity& who, std::int64_t chat_id) {
   auto m = d_.store.membership(chat_id, who.user_id);
   // A non-member learns nothing, not even that the room exists: the same 404 as a missing room.
-  if (!m) return problem::not_found(not_member_room, "NOT_MEMBER");
+  if (!m) return problem::not_found(not_member_room, core::errc::not_member);
   return *m;
 }
 

@@ -33,7 +33,7 @@ inline outcome<json::object> parse_object(std::string_view body) {
 }
 
 inline problem validation(std::map<std::string, std::string> errors) {
-  return problem(400, "INVALID_BODY", "Validation failed", std::move(errors));
+  return problem(core::errc::invalid_body, "Validation failed", std::move(errors));
 }
 
 inline problem field_error(const std::string& field, const std::string& msg) {

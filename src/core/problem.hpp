@@ -1,57 +1,74 @@
 #pragma once
-// A problem is the one error shape every use case returns: an HTTP-like status, a human message
-// and optional per-field messages. REST maps it to {timestamp,status,message,errors}; STOMP maps it
-// to an ERROR frame or a /user/queue/errors event with `code`.
+// The one error shape every use case returns: a typed code, a human message and optional
+// per-field messages. Modules decide the code; only the edges turn it into an HTTP status (REST:
+// {timestamp,status,message,errors}) or a STOMP `code` (/user/queue/errors, ERROR frames), both
+// from the table in problem.cpp, which docs/error-handling.md lists. Codes are compared as
+// values, never as strings.
 #include <boost/system/result.hpp>
 
+#include <cstdint>
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace parley::core {
 
+enum class errc : std::uint8_t {
+  invalid_body,         // malformed JSON or a field failing validation
+  unauthorized,         // no, bad or expired credentials
+  forbidden,            // authenticated but not allowed
+  forbidden_status,     // a status change by the message's own sender
+  not_found,            // no such room, message, user or route
+  not_member,           // the caller is not a member of the room (looks like "not found")
+  unknown_destination,  // a STOMP SEND to a destination that does not exist
+  method_not_allowed,   // a known route with another method
+  conflict,             // taken username/email, already a member, too many rooms
+  too_large,            // a body or upload over its limit
+  rate_limited,         // a named limit was reached; retry later
+  internal,             // a bug or an unexpected failure; logged
+  not_implemented,      // a feature that this configuration does not enable (media uploads)
+  unavailable,          // a dependency (the database server) cannot be reached right now
+};
+
+// The edges' table: the HTTP status and the STOMP/JSON code name of each errc.
+int http_status(errc c);
+std::string_view code_name(errc c);
+
 struct problem {
-  int status = 400;
-  std::string code;     // machine code for STOMP (`NOT_MEMBER`, `INVALID_BODY`, ...); may be empty
+  errc code = errc::invalid_body;
   std::string message;  // human text, safe to show to the caller
   std::map<std::string, std::string> errors;  // field -> message, for validation failures
 
   // Declared constructors (not an aggregate), so that `outcome<bool>`/`outcome<int64_t>` are not
   // ambiguous: a number must never silently become a problem.
   problem() = default;
-  problem(int status, std::string code, std::string message,
-          std::map<std::string, std::string> errors = {})
-      : status(status),
-        code(std::move(code)),
-        message(std::move(message)),
-        errors(std::move(errors)) {}
+  problem(errc code, std::string message, std::map<std::string, std::string> errors = {})
+      : code(code), message(std::move(message)), errors(std::move(errors)) {}
 
-  static problem bad_request(std::string msg, std::string code = "INVALID_BODY") {
-    return {400, std::move(code), std::move(msg), {}};
-  }
+  int status() const { return http_status(code); }
+
+  static problem bad_request(std::string msg) { return {errc::invalid_body, std::move(msg)}; }
   static problem unauthorized(std::string msg = "Authentication required") {
-    return {401, "UNAUTHORIZED", std::move(msg), {}};
+    return {errc::unauthorized, std::move(msg)};
   }
-  static problem forbidden(std::string msg, std::string code = "FORBIDDEN") {
-    return {403, std::move(code), std::move(msg), {}};
+  static problem forbidden(std::string msg, errc code = errc::forbidden) {
+    return {code, std::move(msg)};
   }
-  static problem not_found(std::string msg, std::string code = "NOT_FOUND") {
-    return {404, std::move(code), std::move(msg), {}};
+  static problem not_found(std::string msg, errc code = errc::not_found) {
+    return {code, std::move(msg)};
   }
-  static problem conflict(std::string msg, std::string code = "CONFLICT") {
-    return {409, std::move(code), std::move(msg), {}};
-  }
-  static problem too_large(std::string msg) { return {413, "TOO_LARGE", std::move(msg), {}}; }
+  static problem conflict(std::string msg) { return {errc::conflict, std::move(msg)}; }
+  static problem too_large(std::string msg) { return {errc::too_large, std::move(msg)}; }
   static problem rate_limited(std::string msg = "Too many requests") {
-    return {429, "RATE_LIMITED", std::move(msg), {}};
+    return {errc::rate_limited, std::move(msg)};
   }
   static problem internal(std::string msg = "Unexpected server error") {
-    return {500, "INTERNAL", std::move(msg), {}};
+    return {errc::internal, std::move(msg)};
   }
-  // A dependency (the database server) cannot be reached right now; retrying later may work.
   static problem unavailable(std::string msg = "Storage unavailable, try again") {
-    return {503, "UNAVAILABLE", std::move(msg), {}};
+    return {errc::unavailable, std::move(msg)};
   }
 };
 

@@ -228,7 +228,7 @@ core::outcome<json::value> service::presign(const std::string& user_id, std::str
     if (host) base = parse_origin("http://" + *host);
     if (!base) errors["host"] = "the request needs a valid Host header";
   }
-  if (!errors.empty()) return problem(400, "INVALID_BODY", "Validation failed", std::move(errors));
+  if (!errors.empty()) return problem(core::errc::invalid_body, "Validation failed", std::move(errors));
 
   // Counted after validation: the limit is on issued URLs (each may store up to a type's maximum).
   if (!presigns_.take(user_id))

@@ -237,7 +237,7 @@ void stomp_session::on_data(std::string_view bytes) {
     if (auto* f = std::get_if<stomp::frame>(&*ev)) {
       on_frame(*f);
     } else if (auto* e = std::get_if<stomp::protocol_error>(&*ev)) {
-      fail(stomp::code(e->code), e->message);
+      fail(e->code, e->message);
     }  // heart-beat: last_in_ already refreshed
   }
 }
@@ -246,7 +246,7 @@ void stomp_session::on_frame(stomp::frame& f) {
   const auto& cmd = f.command;
   if (!connected_) {
     if (cmd == "CONNECT" || cmd == "STOMP") return on_connect(f);
-    return fail("NOT_CONNECTED", "The first frame must be CONNECT");
+    return fail(stomp::errc::not_connected, "The first frame must be CONNECT");
   }
   if (cmd == "SEND") return on_send(f);
   if (cmd == "SUBSCRIBE") return on_subscribe(f);
@@ -258,28 +258,28 @@ void stomp_session::on_frame(stomp::frame& f) {
     return;
   }
   if (cmd == "ACK" || cmd == "NACK") return send_receipt(header(f, "receipt"));  // ack:auto only
-  if (cmd == "CONNECT" || cmd == "STOMP") return fail("ALREADY_CONNECTED", "Already connected");
+  if (cmd == "CONNECT" || cmd == "STOMP") return fail(stomp::errc::already_connected, "Already connected");
   // BEGIN/COMMIT/ABORT: transactions are not offered (docs/protocol.md).
-  fail("UNSUPPORTED_COMMAND", "Unsupported command: " + cmd, f.header("receipt"));
+  fail(stomp::errc::unsupported_command, "Unsupported command: " + cmd, f.header("receipt"));
 }
 
 void stomp_session::on_connect(const stomp::frame& f) {
   auto v = stomp::negotiate_version(f.header("accept-version"));
-  if (!v) return fail(stomp::code(v.error().code), v.error().message);
+  if (!v) return fail(v.error().code, v.error().message);
   version_ = *v;
   parser_.set_version(version_);
   stomp::heart_beat_offer client{};
   if (auto hb = f.header("heart-beat")) {
     auto parsed = stomp::parse_heart_beat(*hb);
-    if (!parsed) return fail(stomp::code(parsed.error().code), parsed.error().message);
+    if (!parsed) return fail(parsed.error().code, parsed.error().message);
     client = *parsed;
   }
   std::optional<std::string_view> auth = f.header("Authorization");
   if (!auth) auth = f.header("authorization");
   if (!auth) auth = f.header("passcode");  // clients that can only set login/passcode
-  if (!auth) return fail("UNAUTHORIZED", "Missing access token (Authorization: Bearer <token>)");
+  if (!auth) return fail(core::errc::unauthorized, "Missing access token (Authorization: Bearer <token>)");
   auto who = ctx_.chat.authenticate(*auth);
-  if (!who) return fail("UNAUTHORIZED", who.error().message);
+  if (!who) return fail(core::errc::unauthorized, who.error().message);
   who_ = std::move(*who);
   connected_ = true;
   stomp::heart_beat_offer server{ctx_.options.heart_beat_send, ctx_.options.heart_beat_expect};
@@ -307,11 +307,11 @@ void stomp_session::on_subscribe(const stomp::frame& f) {
   auto id = header(f, "id");
   auto receipt = header(f, "receipt");
   if (!id && version_ == stomp::version::v1_0 && dest) id = dest;  // 1.0 made `id` optional
-  if (!dest || !id) return fail("MALFORMED_FRAME", "SUBSCRIBE needs destination and id", receipt);
+  if (!dest || !id) return fail(stomp::errc::malformed_frame, "SUBSCRIBE needs destination and id", receipt);
   if (find_sub(*id) != subs_.end())
-    return fail("DUPLICATE_SUBSCRIPTION", "Subscription id already in use", receipt);
+    return fail(stomp::errc::duplicate_subscription, "Subscription id already in use", receipt);
   if (subs_.size() >= ctx_.options.max_subscriptions)
-    return fail("TOO_MANY_SUBSCRIPTIONS", "Too many subscriptions for one session", receipt);
+    return fail(stomp::errc::too_many_subscriptions, "Too many subscriptions for one session", receipt);
   // Grow by one while small: most sessions hold a handful of subscriptions for their whole life.
   if (subs_.size() == subs_.capacity())
     subs_.reserve(subs_.size() < 8 ? subs_.size() + 1 : 2 * subs_.size());
@@ -328,7 +328,7 @@ void stomp_session::on_subscribe(const stomp::frame& f) {
                if (it == subs_.end()) return;  // unsubscribed meanwhile
                if (!key) {
                  subs_.erase(it);
-                 return fail(key.error().code.empty() ? "FORBIDDEN" : key.error().code,
+                 return fail(key.error().code,
                              key.error().message, receipt);
                }
                it->set_hub_key(*key);
@@ -343,7 +343,7 @@ std::vector<stomp_session::sub>::iterator stomp_session::find_sub(std::string_vi
 
 void stomp_session::on_unsubscribe(const stomp::frame& f) {
   auto id = header(f, "id");
-  if (!id) return fail("MALFORMED_FRAME", "UNSUBSCRIBE needs id", f.header("receipt"));
+  if (!id) return fail(stomp::errc::malformed_frame, "UNSUBSCRIBE needs id", f.header("receipt"));
   auto it = find_sub(*id);
   if (it != subs_.end()) {
     if (!it->hub_key().empty()) hub_.unsubscribe(std::string(it->hub_key()), this, *id);
@@ -356,7 +356,7 @@ void stomp_session::on_unsubscribe(const stomp::frame& f) {
 void stomp_session::on_send(stomp::frame& f) {
   auto dest = header(f, "destination");
   auto receipt = header(f, "receipt");
-  if (!dest) return fail("MALFORMED_FRAME", "SEND needs a destination", receipt);
+  if (!dest) return fail(stomp::errc::malformed_frame, "SEND needs a destination", receipt);
   auto reply = [this, dest = *dest, receipt](core::outcome<std::string> r) {
     if (!r) return send_app_error(r.error(), dest, receipt);
     send_receipt(receipt, *r);
@@ -374,7 +374,7 @@ void stomp_session::on_send(stomp::frame& f) {
                       std::move(reply));
   }
   if (*dest == "/app/heartbeat") return send_receipt(receipt);  // presence lives with the session
-  send_app_error(core::problem::not_found("Unknown destination: " + *dest, "UNKNOWN_DESTINATION"),
+  send_app_error(core::problem::not_found("Unknown destination: " + *dest, core::errc::unknown_destination),
                  *dest, receipt);
 }
 
@@ -393,7 +393,7 @@ void stomp_session::send_frame(std::string frame) {
   if (closed_) return;
   last_out_ = clock::now();
   if (!conn_->send(make_outbound(std::move(frame))))
-    fail("SLOW_CONSUMER", "Outbound queue full: the client is not reading fast enough");
+    fail(stomp::errc::slow_consumer, "Outbound queue full: the client is not reading fast enough");
 }
 
 void stomp_session::send_receipt(const std::optional<std::string>& receipt,
@@ -406,7 +406,7 @@ void stomp_session::send_receipt(const std::optional<std::string>& receipt,
 void stomp_session::send_app_error(const core::problem& p, std::string_view destination,
                                    const std::optional<std::string>& receipt) {
   if (!errors_prefix_) return;  // the client did not ask for errors: nothing to deliver them on
-  json::object e{{"code", p.code.empty() ? "INVALID_BODY" : p.code},
+  json::object e{{"code", core::code_name(p.code)},
                  {"message", p.message},
                  {"destination", destination},
                  {"receiptId", receipt ? json::value(*receipt) : json::value(nullptr)}};
@@ -421,14 +421,24 @@ void stomp_session::send_app_error(const core::problem& p, std::string_view dest
   deliver(outbound{errors_prefix_, body});
 }
 
-void stomp_session::fail(std::string_view code, std::string_view message,
+void stomp_session::fail(stomp::errc code, std::string_view message,
                          std::optional<std::string_view> receipt) {
+  const bool slow = code == stomp::errc::slow_consumer;
+  if (slow && !closed_) obs::global().slow_consumers.fetch_add(1, std::memory_order_relaxed);
+  close_with_error(stomp::code(code), message, receipt, slow);
+}
+
+void stomp_session::fail(core::errc code, std::string_view message,
+                         std::optional<std::string_view> receipt) {
+  close_with_error(core::code_name(code), message, receipt, false);
+}
+
+void stomp_session::close_with_error(std::string_view code, std::string_view message,
+                                     std::optional<std::string_view> receipt, bool drop_queued) {
   if (closed_) return;
   closed_ = true;
-  auto& m = obs::global();
-  m.stomp_errors.fetch_add(1, std::memory_order_relaxed);
-  if (code == "SLOW_CONSUMER") m.slow_consumers.fetch_add(1, std::memory_order_relaxed);
-  conn_->close(make_outbound(stomp::error(code, message, receipt)), code == "SLOW_CONSUMER");
+  obs::global().stomp_errors.fetch_add(1, std::memory_order_relaxed);
+  conn_->close(make_outbound(stomp::error(code, message, receipt)), drop_queued);
 }
 
 void stomp_session::deliver(const outbound& frame) {
@@ -438,7 +448,7 @@ void stomp_session::deliver(const outbound& frame) {
   // Slow consumer: never grow memory without bound. Close from a fresh handler, because the hub
   // is iterating its subscriber list right now.
   asio::post(conn_->executor(), [self = shared_from_this()] {
-    self->fail("SLOW_CONSUMER", "Outbound queue full: the client is not reading fast enough");
+    self->fail(stomp::errc::slow_consumer, "Outbound queue full: the client is not reading fast enough");
   });
 }
 
@@ -467,20 +477,20 @@ void stomp_session::on_timer() {
   auto now = clock::now();
   if (!connected_) {
     closed_ = true;
-    conn_->close(make_outbound(stomp::error("CONNECT_TIMEOUT", "No CONNECT frame in time")));
+    conn_->close(make_outbound(stomp::error(stomp::code(stomp::errc::connect_timeout), "No CONNECT frame in time")));
     return;
   }
   // STOMP 1.2: tolerate some lateness; we allow 2.5x the agreed interval (API.md).
   if (beats_.expect.count() > 0 && now - last_in_ > beats_.expect * 5 / 2) {
     closed_ = true;
     conn_->close(
-        make_outbound(stomp::error("HEARTBEAT_TIMEOUT", "No data from the client in time")));
+        make_outbound(stomp::error(stomp::code(stomp::errc::heartbeat_timeout), "No data from the client in time")));
     return;
   }
   if (beats_.send.count() > 0 && now - last_out_ >= beats_.send * 9 / 10) {
     last_out_ = now;
     if (!conn_->send(make_outbound(std::string(stomp::heart_beat_bytes)))) {
-      fail("SLOW_CONSUMER", "Outbound queue full");
+      fail(stomp::errc::slow_consumer, "Outbound queue full");
       return;
     }
   }

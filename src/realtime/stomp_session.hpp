@@ -83,8 +83,15 @@ class stomp_session final : public session_handler,
   void on_subscribe(const stomp::frame& f);
   void on_unsubscribe(const stomp::frame& f);
   void on_send(stomp::frame& f);
-  void fail(std::string_view code, std::string_view message,
+  // Ends the session with an ERROR frame: a protocol violation, or an application refusal that
+  // leaves nothing to talk about (no credentials, a forbidden SUBSCRIBE).
+  void fail(stomp::errc code, std::string_view message,
             std::optional<std::string_view> receipt = std::nullopt);
+  void fail(core::errc code, std::string_view message,
+            std::optional<std::string_view> receipt = std::nullopt);
+  // drop_queued: discard frames still queued (a slow consumer) instead of flushing them first.
+  void close_with_error(std::string_view code, std::string_view message,
+                        std::optional<std::string_view> receipt, bool drop_queued);
   void send_frame(std::string frame);
   void send_receipt(const std::optional<std::string>& receipt, std::string_view message_id = {});
   void send_app_error(const core::problem& p, std::string_view destination,

@@ -59,16 +59,16 @@ http::response from(outcome<chat::reply> r) {
 }  // namespace
 
 http::response error_response(const problem& p) {
-  auto body = chat::views::error(p.status, p.message);
+  auto body = chat::views::error(p.status(), p.message);
   if (!p.errors.empty()) {
     json::object fields;
     for (auto& [k, v] : p.errors) fields[k] = v;
     body["errors"] = std::move(fields);
   }
-  auto r = json_response(p.status, body);
-  if (p.status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer");
-  if (p.status == 429) r.headers.emplace_back("Retry-After", "60");
-  if (p.status == 503) r.headers.emplace_back("Retry-After", "1");
+  auto r = json_response(p.status(), body);
+  if (p.status() == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  if (p.status() == 429) r.headers.emplace_back("Retry-After", "60");
+  if (p.status() == 503) r.headers.emplace_back("Retry-After", "1");
   return r;
 }
 
@@ -97,7 +97,7 @@ http::response rest_api::route(const http::request& req) {
     return true;
   };
   auto method_not_allowed = [] {
-    return error_response(problem(405, "METHOD_NOT_ALLOWED", "Method not allowed"));
+    return error_response(problem(core::errc::method_not_allowed, "Method not allowed"));
   };
 
   // Operations and public auth endpoints.
@@ -168,7 +168,7 @@ http::response rest_api::route(const http::request& req) {
   if (is({"storage", "presigned-url"})) {
     if (m != "POST") return method_not_allowed();
     if (!media_)
-      return error_response(problem(501, "NOT_IMPLEMENTED", "Media uploads are not configured"));
+      return error_response(problem(core::errc::not_implemented, "Media uploads are not configured"));
     auto r = media_->presign(who->user_id, req.body, req.header("host"));
     if (!r) return error_response(r.error());
     return json_response(200, *r);

@@ -19,6 +19,14 @@ std::string_view code(errc e) noexcept {
     case errc::too_many_headers: return "TOO_MANY_HEADERS";
     case errc::malformed_frame: return "MALFORMED_FRAME";
     case errc::unsupported_version: return "UNSUPPORTED_VERSION";
+    case errc::not_connected: return "NOT_CONNECTED";
+    case errc::already_connected: return "ALREADY_CONNECTED";
+    case errc::connect_timeout: return "CONNECT_TIMEOUT";
+    case errc::heartbeat_timeout: return "HEARTBEAT_TIMEOUT";
+    case errc::unsupported_command: return "UNSUPPORTED_COMMAND";
+    case errc::duplicate_subscription: return "DUPLICATE_SUBSCRIPTION";
+    case errc::too_many_subscriptions: return "TOO_MANY_SUBSCRIPTIONS";
+    case errc::slow_consumer: return "SLOW_CONSUMER";
   }
   return "MALFORMED_FRAME";
 }

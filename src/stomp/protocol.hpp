@@ -14,11 +14,22 @@ enum class version { v1_0, v1_1, v1_2 };
 // "1.0", "1.1" or "1.2": the value of the `version` header.
 std::string_view to_string(version v) noexcept;
 
+// Why a session ends with an ERROR frame. The first four come from the parser and negotiation;
+// the rest from the session (realtime::stomp_session). Application refusals that end a session
+// (UNAUTHORIZED, FORBIDDEN) are core::errc. docs/error-handling.md lists them all.
 enum class errc {
-  frame_too_large,      // the frame (or one header line) exceeds its limit
-  too_many_headers,     // more headers than limits::max_headers
-  malformed_frame,      // bad command, header line, escape, content-length or frame end
-  unsupported_version,  // accept-version names no version this server speaks
+  frame_too_large,         // the frame (or one header line) exceeds its limit
+  too_many_headers,        // more headers than limits::max_headers
+  malformed_frame,         // bad command, header line, escape, content-length or frame end
+  unsupported_version,     // accept-version names no version this server speaks
+  not_connected,           // a frame other than CONNECT before CONNECT
+  already_connected,       // a second CONNECT
+  connect_timeout,         // no CONNECT in time
+  heartbeat_timeout,       // the client fell silent for longer than its heart-beat allows
+  unsupported_command,     // BEGIN/COMMIT/ABORT, or a command we do not know
+  duplicate_subscription,  // a subscription id already in use
+  too_many_subscriptions,  // over the per-session limit
+  slow_consumer,           // the outbound queue overflowed: frames were dropped
 };
 
 // The string for the ERROR frame's `code` header: FRAME_TOO_LARGE, TOO_MANY_HEADERS, ...

@@ -266,7 +266,7 @@ TEST(mariadb_store, survives_a_server_outage_without_losing_an_acknowledged_writ
                         std::lock_guard lock(mu);
                         if (r)
                           acknowledged.push_back(r->msg.message_id);
-                        else if (r.error().status != 503)
+                        else if (r.error().status() != 503)
                           other_failures.push_back(r.error().message);
                         p->set_value();
                       });
@@ -277,7 +277,7 @@ TEST(mariadb_store, survives_a_server_outage_without_losing_an_acknowledged_writ
 
   auto during = append_now(db, chat.chat_id, alice.user_id, "during");
   ASSERT_FALSE(during) << "a send succeeded with the server down";
-  EXPECT_EQ(during.error().status, 503);
+  EXPECT_EQ(during.error().status(), 503);
   EXPECT_THROW(db.user_by_id(alice.user_id), core::unavailable_error);
 
   server.script("restart");

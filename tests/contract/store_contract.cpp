@@ -21,14 +21,15 @@ namespace {
 template <class T>
 std::string why(const outcome<T>& r) {
   if (r) return "ok";
-  return std::to_string(r.error().status) + " " + r.error().code + ": " + r.error().message;
+  return std::to_string(r.error().status()) + " " + std::string(core::code_name(r.error().code)) + ": " +
+         r.error().message;
 }
 
 // The outcome is a problem with this status and, when given, this code.
 template <class T>
 ::testing::AssertionResult is_problem(const outcome<T>& r, int status, std::string_view code = {}) {
   if (r) return ::testing::AssertionFailure() << "succeeded; expected a " << status << " problem";
-  if (r.error().status != status || (!code.empty() && r.error().code != code))
+  if (r.error().status() != status || (!code.empty() && core::code_name(r.error().code) != code))
     return ::testing::AssertionFailure()
            << "got " << why(r) << "; expected " << status << " " << code;
   return ::testing::AssertionSuccess();

@@ -107,7 +107,7 @@ bool locked_member(connection& db, std::int64_t chat_id, const std::string& uid)
 }
 
 problem not_member() {
-  return problem::not_found("You are not a member of this chat room", "NOT_MEMBER");
+  return problem::not_found("You are not a member of this chat room", core::errc::not_member);
 }
 
 // After a duplicate-key error on users: which unique value was taken. Asked of the database
@@ -679,7 +679,7 @@ void mariadb_store::append_message(new_message m, callback<appended> done) {
         auto now = clock_.now();
         auto now_ms = core::epoch_ms(now);
         auto seq = next_seq(m.chat_id, now_ms);
-        if (!seq) return problem::not_found("Chat room not found", "NOT_FOUND");
+        if (!seq) return problem::not_found("Chat room not found", core::errc::not_found);
         message msg;
         msg.chat_id = m.chat_id;
         msg.seq = *seq;
@@ -712,7 +712,7 @@ void mariadb_store::update_status(std::int64_t chat_id, const std::string& messa
     if (msg.chat_id != chat_id) return problem::not_found("Message not found");
     if (msg.user_id == user_id)
       return problem::forbidden("Only a recipient may change a message's status",
-                                "FORBIDDEN_STATUS");
+                                core::errc::forbidden_status);
     if (s <= msg.status) return status_change{msg, false};
     db.cached("UPDATE messages SET status = ? WHERE message_id = ?")
         .execute(static_cast<int>(s), message_id);

@@ -895,7 +895,7 @@ void sqlite_store::append_message(new_message m, callback<appended> done) {
       std::move(done),
       [this, m = std::move(m)](connection& db) -> outcome<appended> {
         if (!find_member(db, m.chat_id, m.user_id))
-          return problem::not_found("You are not a member of this chat room", "NOT_MEMBER");
+          return problem::not_found("You are not a member of this chat room", core::errc::not_member);
         std::optional<std::int64_t> key;
         if (m.client_message_id) {
           key = client_key(m.user_id, *m.client_message_id);
@@ -913,7 +913,7 @@ void sqlite_store::append_message(new_message m, callback<appended> done) {
         auto now = clock_.now();
         auto now_ms = core::epoch_ms(now);
         auto seq = next_seq(db, m.chat_id, now_ms);
-        if (!seq) return problem::not_found("Chat room not found", "NOT_FOUND");
+        if (!seq) return problem::not_found("Chat room not found", core::errc::not_found);
         message msg;
         msg.chat_id = m.chat_id;
         msg.seq = *seq;
@@ -951,13 +951,13 @@ void sqlite_store::update_status(std::int64_t chat_id, const std::string& messag
                                  callback<status_change> done) {
   submit_async<status_change>(std::move(done), [=](connection& db) -> outcome<status_change> {
     if (!find_member(db, chat_id, user_id))
-      return problem::not_found("You are not a member of this chat room", "NOT_MEMBER");
+      return problem::not_found("You are not a member of this chat room", core::errc::not_member);
     auto msg = find_message(db, message_id);
     if (!msg || msg->chat_id != chat_id)
-      return problem::not_found("Message not found", "NOT_FOUND");
+      return problem::not_found("Message not found", core::errc::not_found);
     if (msg->user_id == user_id)
       return problem::forbidden("Only a recipient may change a message's status",
-                                "FORBIDDEN_STATUS");
+                                core::errc::forbidden_status);
     if (s <= msg->status) return status_change{*msg, false};
     db.cached("UPDATE messages SET status = ? WHERE message_id = ?")
         .bind(1, static_cast<std::int64_t>(s))
@@ -976,13 +976,13 @@ void sqlite_store::mark_read(std::int64_t chat_id, const std::string& user_id,
         "WHERE chat_id = ? AND user_id = ?");
     s.bind(1, chat_id).bind(2, user_id);
     if (!s.step())
-      return problem::not_found("You are not a member of this chat room", "NOT_MEMBER");
+      return problem::not_found("You are not a member of this chat room", core::errc::not_member);
     auto current = s.opt_text(0);
     auto current_seq = s.int64(1);
     s.reset();
     auto msg = find_message(db, message_id);
     if (!msg || msg->chat_id != chat_id)
-      return problem::not_found("Message not found", "NOT_FOUND");
+      return problem::not_found("Message not found", core::errc::not_found);
     if (msg->seq <= current_seq) return read_change{current.value_or(""), false};
     db.cached(
           "UPDATE room_members SET last_read_message_id = ?, last_read_seq = ? "

@@ -50,8 +50,8 @@ class jwt_service_test : public ::testing::Test {
 
   static void expect_unauthorized(const core::outcome<claims>& r, std::string_view message) {
     ASSERT_FALSE(r);
-    EXPECT_EQ(r.error().status, 401);
-    EXPECT_EQ(r.error().code, "UNAUTHORIZED");
+    EXPECT_EQ(r.error().status(), 401);
+    EXPECT_EQ(r.error().code, parley::core::errc::unauthorized);
     EXPECT_EQ(r.error().message, message);
   }
 

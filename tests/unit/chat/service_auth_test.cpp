@@ -49,7 +49,7 @@ TEST_F(chat_service, register_names_each_invalid_field) {
   auto r = chat.register_user(R"({"fullName":"X","username":"a b","email":"nope",)"
                               R"("password":"short","bio":5})");
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().status, 400);
+  EXPECT_EQ(r.error().status(), 400);
   for (const char* field : {"fullName", "username", "email", "password", "bio"})
     EXPECT_EQ(r.error().errors.count(field), 1u) << field;
 }
@@ -57,7 +57,7 @@ TEST_F(chat_service, register_names_each_invalid_field) {
 TEST_F(chat_service, register_requires_every_mandatory_field) {
   auto r = chat.register_user("{}");
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().status, 400);
+  EXPECT_EQ(r.error().status(), 400);
   for (const char* field : {"fullName", "username", "email", "password"})
     EXPECT_EQ(r.error().errors.count(field), 1u) << field;
 }
@@ -91,8 +91,8 @@ TEST_F(chat_service, login_gives_the_same_401_for_an_unknown_user_and_a_wrong_pa
   auto wrong = chat.login(login_body("alice", "Wrong#1234"));
   ASSERT_FALSE(unknown);
   ASSERT_FALSE(wrong);
-  EXPECT_EQ(unknown.error().status, 401);
-  EXPECT_EQ(wrong.error().status, 401);
+  EXPECT_EQ(unknown.error().status(), 401);
+  EXPECT_EQ(wrong.error().status(), 401);
   EXPECT_EQ(unknown.error().message, wrong.error().message);
   EXPECT_EQ(unknown.error().code, wrong.error().code);
 }
@@ -102,8 +102,8 @@ TEST_F(chat_service, login_locks_a_username_after_five_failures_with_429) {
     EXPECT_EQ(status_of(chat.login(login_body("alice", "Wrong#1234"))), 401) << i;
   auto locked = chat.login(login_body("alice", "Secret#123"));  // even the right password
   ASSERT_FALSE(locked);
-  EXPECT_EQ(locked.error().status, 429);
-  EXPECT_EQ(locked.error().code, "RATE_LIMITED");
+  EXPECT_EQ(locked.error().status(), 429);
+  EXPECT_EQ(locked.error().code, parley::core::errc::rate_limited);
   // Other usernames are not affected.
   EXPECT_EQ(status_of(chat.login(login_body("bob", "Secret#123"))), 200);
   // The window is one minute.
@@ -128,7 +128,7 @@ TEST_F(chat_service, a_successful_login_forgets_earlier_failures) {
 TEST_F(chat_service, login_requires_username_and_password) {
   auto r = chat.login(R"({"username":""})");
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().status, 400);
+  EXPECT_EQ(r.error().status(), 400);
   EXPECT_EQ(r.error().errors.count("username"), 1u);
   EXPECT_EQ(r.error().errors.count("password"), 1u);
 }
@@ -148,7 +148,7 @@ TEST_F(chat_service, reusing_a_rotated_refresh_token_is_401_and_revokes_its_fami
   auto next = refresh_of(r1);
   auto reuse = chat.refresh(refresh_body(alice.refresh_token));
   ASSERT_FALSE(reuse);
-  EXPECT_EQ(reuse.error().status, 401);
+  EXPECT_EQ(reuse.error().status(), 401);
   // The thief's copy and the victim's current token are both dead now.
   EXPECT_EQ(status_of(chat.refresh(refresh_body(next))), 401);
   // Another device's session (another family) is unaffected.
@@ -170,7 +170,7 @@ TEST_F(chat_service, an_access_token_is_not_a_refresh_token_and_vice_versa) {
   EXPECT_EQ(status_of(chat.refresh(refresh_body(alice.access_token))), 401);
   auto as_access = chat.authenticate("Bearer " + alice.refresh_token);
   ASSERT_FALSE(as_access);
-  EXPECT_EQ(as_access.error().status, 401);
+  EXPECT_EQ(as_access.error().status(), 401);
 }
 
 TEST_F(chat_service, authenticate_accepts_a_bearer_header_or_a_bare_token) {
@@ -185,7 +185,7 @@ TEST_F(chat_service, an_expired_access_token_is_refused) {
   env.clock.advance(16min);
   auto r = chat.authenticate(alice.access_token);
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().status, 401);
+  EXPECT_EQ(r.error().status(), 401);
 }
 
 TEST_F(chat_service, logout_revokes_the_refresh_family) {

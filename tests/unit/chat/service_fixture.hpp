@@ -18,14 +18,14 @@ class chat_service : public ::testing::Test {
   // The JSON of a successful call; fails the test otherwise.
   static json::value ok(const outcome<reply>& r, int status = 200) {
     if (!r) {
-      ADD_FAILURE() << "expected " << status << ", got " << r.error().status << " "
+      ADD_FAILURE() << "expected " << status << ", got " << r.error().status() << " "
                     << r.error().message;
       return nullptr;
     }
     EXPECT_EQ(r->status, status);
     return r->body;
   }
-  static int status_of(const outcome<reply>& r) { return r ? r->status : r.error().status; }
+  static int status_of(const outcome<reply>& r) { return r ? r->status : r.error().status(); }
 
   json::object post(const identity& who, std::int64_t chat_id, const std::string& content,
                     std::optional<std::string> client_id = std::nullopt, int status = 201) {

@@ -30,7 +30,7 @@ TEST(parse_json, accepts_nesting_up_to_the_limit) {
 TEST(parse_json, refuses_nesting_beyond_the_limit_with_a_400) {
   auto v = parse_json(nested_arrays(max_json_depth + 1));
   ASSERT_FALSE(v);
-  EXPECT_EQ(v.error().status, 400);
+  EXPECT_EQ(v.error().status(), 400);
   EXPECT_EQ(v.error().message, "JSON nested too deeply");
 }
 
@@ -52,8 +52,8 @@ TEST(parse_json, malformed_input_is_a_400_invalid_body) {
                                "{'a':1}", "\"unterminated"}) {
     auto v = parse_json(bad);
     ASSERT_FALSE(v) << bad;
-    EXPECT_EQ(v.error().status, 400) << bad;
-    EXPECT_EQ(v.error().code, "INVALID_BODY") << bad;
+    EXPECT_EQ(v.error().status(), 400) << bad;
+    EXPECT_EQ(v.error().code, parley::core::errc::invalid_body) << bad;
     EXPECT_EQ(v.error().message, "Malformed JSON") << bad;
   }
 }
@@ -79,7 +79,7 @@ TEST(get_string, a_wrong_type_is_a_field_error) {
   auto o = object_of(R"({"s":5})");
   auto s = get_string(o, "s");
   ASSERT_FALSE(s);
-  EXPECT_EQ(s.error().status, 400);
+  EXPECT_EQ(s.error().status(), 400);
   ASSERT_EQ(s.error().errors.count("s"), 1u);
   EXPECT_EQ(s.error().errors.at("s"), "must be a string");
 }
@@ -107,7 +107,7 @@ TEST(get_int, a_non_numeric_string_or_other_type_is_a_field_error) {
   for (const char* key : {"empty", "word", "sign", "space", "float", "bool", "arr", "huge"}) {
     auto r = get_int(o, key);
     ASSERT_FALSE(r) << key;
-    EXPECT_EQ(r.error().status, 400) << key;
+    EXPECT_EQ(r.error().status(), 400) << key;
     ASSERT_EQ(r.error().errors.count(key), 1u) << key;
     EXPECT_EQ(r.error().errors.at(key), "must be an integer") << key;
   }

@@ -144,7 +144,7 @@ TEST_F(fixture, presign_validates_its_input) {
                            R"({"filename":7,"contentType":"image/png"})", R"([])", R"(nope)"}) {
     auto r = svc.presign("u1", body, "127.0.0.1:8080");
     ASSERT_FALSE(r) << body;
-    EXPECT_EQ(r.error().status, 400) << body;
+    EXPECT_EQ(r.error().status(), 400) << body;
   }
   auto no_host =
       svc.presign("u1", R"({"filename":"a.png","contentType":"image/png"})", std::nullopt);
@@ -161,7 +161,7 @@ TEST_F(fixture, presigns_are_rate_limited_per_user_per_minute) {
   for (int i = 0; i < 30; ++i) ASSERT_TRUE(svc.presign("u1", body, "h:1")) << i;
   auto r = svc.presign("u1", body, "h:1");
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().status, 429);
+  EXPECT_EQ(r.error().status(), 429);
   EXPECT_TRUE(svc.presign("u2", body, "h:1")) << "another user is not affected";
   clock.t += 60s;
   EXPECT_TRUE(svc.presign("u1", body, "h:1"));
