@@ -1,4 +1,4 @@
-// The durable write path without the network: sqlite_store::append_message with many sends in
+// The durable write path without the network: sqlite_store::append with many sends in
 // flight, as the STOMP shards submit them, to a file on the real disk with synchronous=FULL. The
 // single writer thread is the serial stage every acknowledged message goes through, so its time
 // per message bounds durable sends per second (docs/benchmarks.md, "durable sends").
@@ -50,7 +50,7 @@ void store_append(benchmark::State& state) {
       }
       for (int i = 0; i < in_flight; ++i) {
         auto& [chat, user] = senders[next++ % senders.size()];
-        db.append_message({chat, user, content, store::message_type::text, core::make_uuid()},
+        db.append({chat, user, content, store::message_type::text, core::make_uuid()},
                           [&](core::outcome<store::appended> r) {
                             if (!r) std::abort();
                             std::lock_guard lock(m);

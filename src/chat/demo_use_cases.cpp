@@ -44,8 +44,8 @@ void service::seed_demo() {
   auto say = [&](std::int64_t chat, const store::user& u, const char* text) {
     std::promise<void> done;
     auto f = done.get_future();
-    d_.store.append_message({chat, u.user_id, text, message_type::text, std::nullopt},
-                            [&](outcome<store::appended>) { done.set_value(); });
+    d_.log.append({chat, u.user_id, text, message_type::text, std::nullopt},
+                  [&](outcome<store::appended>) { done.set_value(); });
     f.get();
   };
   auto dm = d_.store.find_or_create_dm(users[0].user_id, users[1].user_id);

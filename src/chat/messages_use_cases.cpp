@@ -106,14 +106,27 @@ outcome<store::new_message> service::parse_new(const identity& who, const json::
   return m;
 }
 
+namespace {
+// What the log's verdicts mean to the caller: the message-path rules, decided here and evaluated
+// atomically by the log (store/store.hpp).
+problem not_a_member() {
+  return problem::not_found("You are not a member of this chat room", core::errc::not_member);
+}
+problem no_such_message() { return problem::not_found("Message not found"); }
+}  // namespace
+
 void service::append(store::new_message m, store::callback<store::appended> done) {
-  d_.store.append_message(std::move(m), [this, done = std::move(done)](outcome<store::appended> r) {
-    // Runs on the store's callback thread in commit order: publishing here keeps the room's order.
-    if (r && !r->duplicate) {
-      obs::global().messages_committed.fetch_add(1, std::memory_order_relaxed);
-      d_.out.publish(destinations::room(r->msg.chat_id), views::message_text(r->msg),
-                     r->msg.message_id);
+  d_.log.append(std::move(m), [this, done = std::move(done)](outcome<store::appended> r) {
+    // Runs on the log's callback thread in commit order: publishing here keeps the room's order.
+    if (!r) return done(std::move(r));
+    switch (r->verdict) {
+      case store::append_verdict::not_a_member: return done(not_a_member());
+      case store::append_verdict::duplicate: return done(std::move(r));  // published the first time
+      case store::append_verdict::appended: break;
     }
+    obs::global().messages_committed.fetch_add(1, std::memory_order_relaxed);
+    d_.out.publish(destinations::room(r->msg.chat_id), views::message_text(r->msg),
+                   r->msg.message_id);
     done(std::move(r));
   });
 }
@@ -142,29 +155,46 @@ void service::send_status(const identity& who, const json::object& body, done_fn
     errors["status"] = "must be SENT, DELIVERED or READ";
   if (!errors.empty()) return done(validation(std::move(errors)));
   // Only the status is read from the body: content, sender and timestamp never change this way.
-  d_.store.update_status(**chat, *id, who.user_id, *s,
-                         [this, done = std::move(done)](outcome<store::status_change> r) {
-                           if (!r) return done(r.error());
-                           if (r->changed)
-                             d_.out.publish(destinations::room(r->msg.chat_id),
-                                            views::message_text(r->msg), r->msg.message_id);
-                           done(r->msg.message_id);
-                         });
+  d_.log.set_status_if_forward(
+      **chat, *id, who.user_id, *s,
+      [this, done = std::move(done)](outcome<store::status_change> r) {
+        if (!r) return done(r.error());
+        switch (r->verdict) {
+          case store::status_verdict::not_a_member: return done(not_a_member());
+          case store::status_verdict::no_such_message: return done(no_such_message());
+          case store::status_verdict::not_a_recipient:
+            return done(problem::forbidden("Only a recipient may change a message's status",
+                                           core::errc::forbidden_status));
+          case store::status_verdict::unchanged: break;  // backwards: a no-op that is answered
+          case store::status_verdict::changed:
+            d_.out.publish(destinations::room(r->msg.chat_id), views::message_text(r->msg),
+                           r->msg.message_id);
+            break;
+        }
+        done(r->msg.message_id);
+      });
 }
 
 void service::read_marker(const identity& who, std::int64_t chat_id, std::string message_id,
                           store::callback<store::read_change> done) {
-  d_.store.mark_read(chat_id, who.user_id, message_id,
-                     [this, who, chat_id, done = std::move(done)](outcome<store::read_change> r) {
-                       if (r && r->changed)
-                         d_.out.publish(
-                             destinations::receipts(chat_id),
-                             json_string({{"chatId", chat_id},
-                                          {"userId", who.user_id},
-                                          {"lastReadMessageId", r->last_read_message_id}}),
-                             {});
-                       done(std::move(r));
-                     });
+  d_.log.advance_read_marker(
+      chat_id, who.user_id, message_id,
+      [this, who, chat_id, done = std::move(done)](outcome<store::read_change> r) {
+        if (!r) return done(std::move(r));
+        switch (r->verdict) {
+          case store::read_verdict::not_a_member: return done(not_a_member());
+          case store::read_verdict::no_such_message: return done(no_such_message());
+          case store::read_verdict::unchanged: break;
+          case store::read_verdict::advanced:
+            d_.out.publish(destinations::receipts(chat_id),
+                           json_string({{"chatId", chat_id},
+                                        {"userId", who.user_id},
+                                        {"lastReadMessageId", r->last_read_message_id}}),
+                           {});
+            break;
+        }
+        done(std::move(r));
+      });
 }
 
 void service::on_read(const identity& who, std::string_view body, done_fn done) {
@@ -194,7 +224,7 @@ outcome<reply> service::post_message(const identity& who, std::int64_t chat_id,
     if (r.error().code == core::errc::not_member) return problem::not_found(not_member_room, core::errc::not_member);
     return r.error();
   }
-  return reply{views::message(r->msg), r->duplicate ? 200 : 201};
+  return reply{views::message(r->msg), r->duplicate() ? 200 : 201};
 }
 
 outcome<reply> service::post_read(const identity& who, std::int64_t chat_id,

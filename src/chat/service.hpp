@@ -39,7 +39,8 @@ struct reply {
 };
 
 struct deps {
-  store::store& store;
+  store::repositories& store;
+  store::message_log& log;
   fanout& out;
   presence& online;
   const auth::key_ring& keys;

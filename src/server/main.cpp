@@ -163,7 +163,7 @@ int serve(const serve_flags& flags) {
   core::memory_rate_limit failed_logins(static_cast<unsigned>(chat_limits.max_failed_logins),
                                         chat_limits.failed_login_window, clock);
   chat::memory_username_filter usernames(db.all_usernames());
-  chat::service chat({db, bus, presence, keys, jwt, passwords, clock, chat_limits, &failed_logins,
+  chat::service chat({db, db, bus, presence, keys, jwt, passwords, clock, chat_limits, &failed_logins,
                       &usernames});
   if (cfg.server.demo) chat.seed_demo();
   const auto media_opt = media_options(cfg);

@@ -1,20 +1,26 @@
 #pragma once
-// The storage port. The domain (src/chat) sees only this interface; `sqlite_store` is the embedded
-// adapter and a MySQL adapter will implement it for the cluster. tests/contract/store_contract
+// The storage ports (docs/adr/0005): `repositories` (users, rooms, members, refresh tokens, history
+// reads; synchronous) and `message_log` (the durable message path; asynchronous). The domain
+// (src/chat) sees only these; `sqlite_store` (embedded) and `mariadb_store` (shared by nodes)
+// implement both, and a Kafka log will implement `message_log` alone. tests/contract/store_contract
 // runs one suite against every adapter.
 //
 // Guarantees every adapter must give:
-// - Synchronous methods block the calling thread: call them from a worker thread, never from an
-//   I/O shard.
-// - append_message / update_status / mark_read complete asynchronously. Their callback runs after
-//   the change is durably committed (or refused), on an adapter thread, in commit order: callbacks
-//   of one room are invoked in the room's message order, so publishing from the callback keeps the
-//   per-room order.
+// - Repository methods block the calling thread: call them from a worker thread, never from an
+//   I/O shard. An engine that cannot be reached throws core::unavailable_error.
+// - message_log methods complete asynchronously. Their callback runs after the change is durably
+//   committed and readable in history (or refused), on an adapter thread, in commit order:
+//   callbacks of one room are invoked in the room's message order, so publishing from the
+//   callback keeps the per-room order. An error outcome means the engine failed (UNAVAILABLE,
+//   INTERNAL); a refusal is a verdict, and the domain decides what it means for the caller.
 // - Messages of one room get contiguous `seq` (1, 2, ...) and strictly increasing `message_id`.
-// - append_message is idempotent on (sender, client_message_id): a repeat returns the original.
-// - The message-path rules are applied atomically with the write: the sender must be a member;
-//   a status moves only forward and only by a member who is not the sender; a read marker moves
-//   only forward.
+//   Today the log is its own room sequencer: the number is taken inside the log's transaction, so
+//   a refused or failed append never leaves a gap (ADR 0005, decision 2).
+// - Each message_log write is a conditional write, evaluated atomically with it:
+//   append: only by a member of an existing room, and not again for a (sender,
+//   client_message_id) already stored (the original is returned instead, whichever node wrote
+//   it); set_status_if_forward: only forward, only by a member who is not the sender;
+//   advance_read_marker: only forward, only for a message of the room.
 #include "core/problem.hpp"
 #include "store/model.hpp"
 
@@ -35,19 +41,39 @@ struct new_message {
   std::optional<std::string> client_message_id;
 };
 
+// What each conditional write of the log decided.
+enum class append_verdict {
+  appended,      // a new message, now durable
+  duplicate,     // the sender already sent this client_message_id: `msg` is the original
+  not_a_member,  // the sender is not a member of the room (or the room does not exist)
+};
 struct appended {
-  message msg;
-  bool duplicate = false;  // an earlier send with the same client_message_id
+  append_verdict verdict = append_verdict::appended;
+  message msg;  // the new message or the original; empty when refused
+  bool duplicate() const { return verdict == append_verdict::duplicate; }
 };
 
+enum class status_verdict {
+  changed,          // the status moved forward
+  unchanged,        // it would not move forward: a no-op
+  not_a_member,     // the caller is not a member of the room
+  no_such_message,  // no such message in this room
+  not_a_recipient,  // the caller sent the message
+};
 struct status_change {
-  message msg;          // the message after the change
-  bool changed = false;  // false: the update would not move the status forward (no-op)
+  status_verdict verdict = status_verdict::changed;
+  message msg;  // the message after the write (when it exists)
 };
 
+enum class read_verdict {
+  advanced,         // the marker moved forward
+  unchanged,        // the message is not after the marker
+  not_a_member,     // the caller is not a member of the room
+  no_such_message,  // no such message in this room
+};
 struct read_change {
-  std::string last_read_message_id;
-  bool changed = false;
+  read_verdict verdict = read_verdict::advanced;
+  std::string last_read_message_id;  // the marker after the write
 };
 
 struct refresh_grant {
@@ -58,9 +84,23 @@ struct refresh_grant {
 template <class T>
 using callback = std::function<void(outcome<T>)>;
 
-class store {
+// The durable message path.
+class message_log {
  public:
-  virtual ~store() = default;
+  virtual ~message_log() = default;
+  virtual void append(new_message m, callback<appended> done) = 0;
+  virtual void set_status_if_forward(std::int64_t chat_id, const std::string& message_id,
+                                     const std::string& caller, message_status s,
+                                     callback<status_change> done) = 0;
+  virtual void advance_read_marker(std::int64_t chat_id, const std::string& user_id,
+                                   const std::string& message_id, callback<read_change> done) = 0;
+  // Blocks until every write submitted so far is committed; then stops the writer.
+  virtual void close() = 0;
+};
+
+class repositories {
+ public:
+  virtual ~repositories() = default;
 
   // Users.
   virtual outcome<user> create_user(const user& u) = 0;  // 409 on taken username or email
@@ -103,13 +143,7 @@ class store {
   // Users sharing at least one room with user_id (excluding user_id).
   virtual std::vector<std::string> co_members(const std::string& user_id) = 0;
 
-  // Messages (the durable path).
-  virtual void append_message(new_message m, callback<appended> done) = 0;
-  virtual void update_status(std::int64_t chat_id, const std::string& message_id,
-                             const std::string& user_id, message_status s,
-                             callback<status_change> done) = 0;
-  virtual void mark_read(std::int64_t chat_id, const std::string& user_id,
-                         const std::string& message_id, callback<read_change> done) = 0;
+  // Message history (written through message_log).
   virtual page<message> history_page(std::int64_t chat_id, int page, int size) = 0;  // newest first
   // Cursor reads, oldest first; 400 when the cursor is not a message of this room.
   virtual outcome<slice> history_after(std::int64_t chat_id, const std::string& after_id,
@@ -117,9 +151,9 @@ class store {
   virtual outcome<slice> history_before(std::int64_t chat_id, const std::string& before_id,
                                         int limit) = 0;
   virtual std::optional<message> message_by_id(const std::string& message_id) = 0;
-
-  // Blocks until every write submitted so far is committed; then stops the writer.
-  virtual void close() = 0;
 };
+
+// One engine that is both (SQLite, MariaDB): what the composition root opens.
+class store : public repositories, public message_log {};
 
 }  // namespace parley::store

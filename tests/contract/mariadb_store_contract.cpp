@@ -108,7 +108,7 @@ outcome<appended> append_now(store& db, std::int64_t chat, const std::string& us
                              const std::string& text, std::optional<std::string> client_id = {}) {
   auto p = std::make_shared<std::promise<outcome<appended>>>();
   auto f = p->get_future();
-  db.append_message({chat, user, text, message_type::text, std::move(client_id)},
+  db.append({chat, user, text, message_type::text, std::move(client_id)},
                     [p](outcome<appended> r) { p->set_value(std::move(r)); });
   if (f.wait_for(20s) != std::future_status::ready)
     return core::problem::internal("no callback within 20 s");
@@ -148,7 +148,7 @@ TEST(mariadb_store, emoji_and_other_4_byte_utf8_round_trip) {
   EXPECT_EQ(db->search_users("🦊", "", 0, 10).total_elements, 1);
   auto again = append_now(*db, chat.chat_id, alice.user_id, "other", client_id);
   ASSERT_TRUE(again);
-  EXPECT_TRUE(again->duplicate);
+  EXPECT_TRUE(again->duplicate());
   EXPECT_EQ(again->msg.content, text);
 }
 
@@ -165,12 +165,12 @@ TEST(mariadb_store, a_retry_is_recognised_by_another_instance_on_the_same_databa
   ASSERT_TRUE(first) << first.error().message;
   auto retry = append_now(*node_b, chat.chat_id, alice.user_id, "hello", "c-1");
   ASSERT_TRUE(retry) << retry.error().message;
-  EXPECT_TRUE(retry->duplicate);
+  EXPECT_TRUE(retry->duplicate());
   EXPECT_EQ(retry->msg.message_id, first->msg.message_id);
   EXPECT_EQ(retry->msg.seq, 1);
   auto next = append_now(*node_b, chat.chat_id, alice.user_id, "next", "c-2");
   ASSERT_TRUE(next);
-  EXPECT_FALSE(next->duplicate);
+  EXPECT_FALSE(next->duplicate());
   EXPECT_EQ(next->msg.seq, 2);
   EXPECT_EQ(node_a->history_page(chat.chat_id, 0, 10).total_elements, 2);
 }
@@ -193,7 +193,7 @@ TEST(mariadb_store, two_instances_appending_to_one_room_keep_it_contiguous) {
       for (int i = 0; i < per_node; ++i) {
         auto p = std::make_shared<std::promise<void>>();
         pending.push_back(p->get_future());
-        n->append_message({chat.chat_id, alice.user_id, "m", message_type::text, {}},
+        n->append({chat.chat_id, alice.user_id, "m", message_type::text, {}},
                           [&, p](outcome<appended> r) {
                             if (!r) {
                               std::lock_guard lock(mu);
@@ -261,7 +261,7 @@ TEST(mariadb_store, survives_a_server_outage_without_losing_an_acknowledged_writ
   for (int i = 0; i < 200; ++i) {
     auto p = std::make_shared<std::promise<void>>();
     in_flight.push_back(p->get_future());
-    db.append_message({chat.chat_id, alice.user_id, "in flight", message_type::text, {}},
+    db.append({chat.chat_id, alice.user_id, "in flight", message_type::text, {}},
                       [&, p](outcome<appended> r) {
                         std::lock_guard lock(mu);
                         if (r)

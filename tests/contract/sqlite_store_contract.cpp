@@ -47,7 +47,7 @@ TEST(sqlite_store, keeps_writing_after_another_connection_commits_to_the_same_fi
   ASSERT_TRUE(room);
   auto send = [&](const char* text) {
     std::promise<outcome<appended>> p;
-    server.append_message({room->chat_id, alice->user_id, text, message_type::text, {}},
+    server.append({room->chat_id, alice->user_id, text, message_type::text, {}},
                           [&](outcome<appended> r) { p.set_value(std::move(r)); });
     return p.get_future().get();
   };
@@ -66,7 +66,7 @@ TEST(sqlite_store, keeps_writing_after_another_connection_commits_to_the_same_fi
 outcome<appended> append_now(store& db, std::int64_t chat, const std::string& user,
                              const std::string& text, std::optional<std::string> client_id) {
   std::promise<outcome<appended>> p;
-  db.append_message({chat, user, text, message_type::text, std::move(client_id)},
+  db.append({chat, user, text, message_type::text, std::move(client_id)},
                     [&](outcome<appended> r) { p.set_value(std::move(r)); });
   return p.get_future().get();
 }
@@ -91,11 +91,11 @@ TEST(sqlite_store, recognises_a_retry_after_a_restart) {
   sqlite::sqlite_store s({.file = dir.path() / "parley.db"}, clock);
   auto again = append_now(s, chat, user, "hello", "c-1");
   ASSERT_TRUE(again) << again.error().message;
-  EXPECT_TRUE(again->duplicate);
+  EXPECT_TRUE(again->duplicate());
   EXPECT_EQ(again->msg.message_id, first_id);
   auto next = append_now(s, chat, user, "new", "c-2");
   ASSERT_TRUE(next);
-  EXPECT_FALSE(next->duplicate);
+  EXPECT_FALSE(next->duplicate());
   EXPECT_EQ(next->msg.seq, 3);
 }
 
@@ -108,9 +108,9 @@ TEST(sqlite_store, recognises_retries_within_the_window_only) {
   auto alice = s.create_user({core::make_uuid(), "alice", "a@x.io", "Alice", "h", {}, {}});
   auto chat = s.create_room({.name = "r"}, alice->user_id, {})->chat_id;
   for (auto id : {"c-1", "c-2", "c-3"}) ASSERT_TRUE(append_now(s, chat, alice->user_id, id, id));
-  EXPECT_TRUE(append_now(s, chat, alice->user_id, "x", "c-3")->duplicate);
-  EXPECT_TRUE(append_now(s, chat, alice->user_id, "x", "c-2")->duplicate);
-  EXPECT_FALSE(append_now(s, chat, alice->user_id, "x", "c-1")->duplicate);
+  EXPECT_TRUE(append_now(s, chat, alice->user_id, "x", "c-3")->duplicate());
+  EXPECT_TRUE(append_now(s, chat, alice->user_id, "x", "c-2")->duplicate());
+  EXPECT_FALSE(append_now(s, chat, alice->user_id, "x", "c-1")->duplicate());
 }
 
 // A file written by schema version 1 (messages inside the (chat_id, seq) b-tree) opens with its
@@ -159,7 +159,7 @@ PRAGMA user_version = 1;
   EXPECT_EQ(page.content[1].content, "one");
   auto again = append_now(s, 1, "u1", "one", "c-1");
   ASSERT_TRUE(again);
-  EXPECT_TRUE(again->duplicate);
+  EXPECT_TRUE(again->duplicate());
   EXPECT_EQ(again->msg.message_id, "01JDZ6Y9N3S1D8Q4K2X7V5B0M1");
   auto next = append_now(s, 1, "u1", "three", "c-3");
   ASSERT_TRUE(next);

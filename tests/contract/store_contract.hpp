@@ -80,18 +80,18 @@ class store_contract : public ::testing::TestWithParam<store_adapter> {
                            std::optional<std::string> client_message_id = std::nullopt) {
     new_message m{chat_id, user_id, std::move(content), message_type::text,
                   std::move(client_message_id)};
-    return await<appended>([&](callback<appended> cb) { db().append_message(m, std::move(cb)); });
+    return await<appended>([&](callback<appended> cb) { db().append(m, std::move(cb)); });
   }
   outcome<status_change> set_status(std::int64_t chat_id, const std::string& message_id,
                                     const std::string& user_id, message_status s) {
     return await<status_change>([&](callback<status_change> cb) {
-      db().update_status(chat_id, message_id, user_id, s, std::move(cb));
+      db().set_status_if_forward(chat_id, message_id, user_id, s, std::move(cb));
     });
   }
   outcome<read_change> mark_read(std::int64_t chat_id, const std::string& user_id,
                                  const std::string& message_id) {
     return await<read_change>([&](callback<read_change> cb) {
-      db().mark_read(chat_id, user_id, message_id, std::move(cb));
+      db().advance_read_marker(chat_id, user_id, message_id, std::move(cb));
     });
   }
 

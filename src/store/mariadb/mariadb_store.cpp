@@ -106,10 +106,6 @@ bool locked_member(connection& db, std::int64_t chat_id, const std::string& uid)
       .fetch();
 }
 
-problem not_member() {
-  return problem::not_found("You are not a member of this chat room", core::errc::not_member);
-}
-
 // After a duplicate-key error on users: which unique value was taken. Asked of the database
 // rather than read from the error text.
 problem taken(connection& db, const std::optional<std::string>& username,
@@ -658,7 +654,7 @@ std::vector<std::string> mariadb_store::co_members(const std::string& user_id) {
 
 // ---- messages ----------------------------------------------------------------------------
 
-void mariadb_store::append_message(new_message m, callback<appended> done) {
+void mariadb_store::append(new_message m, callback<appended> done) {
   static const std::string by_client_id =
       sql({"SELECT ", msg_cols,
            " FROM messages WHERE user_id = ? AND client_message_id = ? LOCK IN SHARE MODE"});
@@ -668,18 +664,19 @@ void mariadb_store::append_message(new_message m, callback<appended> done) {
   submit<appended>(
       std::move(done),
       [this, m = std::move(m)](connection& db) -> outcome<appended> {
-        if (!locked_member(db, m.chat_id, m.user_id)) return not_member();
+        if (!locked_member(db, m.chat_id, m.user_id))
+          return appended{append_verdict::not_a_member, {}};
         if (m.client_message_id) {
           // A locking read: if another node is inserting this very key, wait for its commit and
           // return its message rather than fail on the unique key.
           auto& s = db.cached(by_client_id);
           if (s.execute(m.user_id, *m.client_message_id).fetch())
-            return appended{read_message(s), true};
+            return appended{append_verdict::duplicate, read_message(s)};
         }
         auto now = clock_.now();
         auto now_ms = core::epoch_ms(now);
         auto seq = next_seq(m.chat_id, now_ms);
-        if (!seq) return problem::not_found("Chat room not found", core::errc::not_found);
+        if (!seq) return appended{append_verdict::not_a_member, {}};  // the room is gone
         message msg;
         msg.chat_id = m.chat_id;
         msg.seq = *seq;
@@ -693,52 +690,51 @@ void mariadb_store::append_message(new_message m, callback<appended> done) {
         db.cached(insert).execute(msg.message_id, msg.chat_id, msg.seq, msg.user_id, msg.content,
                                   to_string(msg.type), static_cast<int>(msg.status), now_ms, false,
                                   msg.client_message_id);
-        return appended{std::move(msg), false};
+        return appended{append_verdict::appended, std::move(msg)};
       },
       chat_id);
 }
 
-void mariadb_store::update_status(std::int64_t chat_id, const std::string& message_id,
-                                  const std::string& user_id, message_status s,
-                                  callback<status_change> done) {
+void mariadb_store::set_status_if_forward(std::int64_t chat_id, const std::string& message_id,
+                                          const std::string& user_id, message_status s,
+                                          callback<status_change> done) {
   static const std::string locked_message =
       sql({"SELECT ", msg_cols, " FROM messages WHERE message_id = ? FOR UPDATE"});
   submit<status_change>(std::move(done), [=](connection& db) -> outcome<status_change> {
-    if (!locked_member(db, chat_id, user_id)) return not_member();
+    if (!locked_member(db, chat_id, user_id)) return status_change{status_verdict::not_a_member, {}};
     // Locked, so "only forward" holds against a concurrent change on another node.
     auto& found = db.cached(locked_message);
-    if (!found.execute(message_id).fetch()) return problem::not_found("Message not found");
+    if (!found.execute(message_id).fetch()) return status_change{status_verdict::no_such_message, {}};
     auto msg = read_message(found);
-    if (msg.chat_id != chat_id) return problem::not_found("Message not found");
-    if (msg.user_id == user_id)
-      return problem::forbidden("Only a recipient may change a message's status",
-                                core::errc::forbidden_status);
-    if (s <= msg.status) return status_change{msg, false};
+    if (msg.chat_id != chat_id) return status_change{status_verdict::no_such_message, {}};
+    if (msg.user_id == user_id) return status_change{status_verdict::not_a_recipient, msg};
+    if (s <= msg.status) return status_change{status_verdict::unchanged, msg};
     db.cached("UPDATE messages SET status = ? WHERE message_id = ?")
         .execute(static_cast<int>(s), message_id);
     msg.status = s;
-    return status_change{msg, true};
+    return status_change{status_verdict::changed, msg};
   });
 }
 
-void mariadb_store::mark_read(std::int64_t chat_id, const std::string& user_id,
-                              const std::string& message_id, callback<read_change> done) {
+void mariadb_store::advance_read_marker(std::int64_t chat_id, const std::string& user_id,
+                                        const std::string& message_id,
+                                        callback<read_change> done) {
   submit<read_change>(std::move(done), [=](connection& db) -> outcome<read_change> {
     // The member's row is locked: "only forward" holds against a concurrent mark on another node.
     auto& s = db.cached(
         "SELECT last_read_message_id, last_read_seq FROM room_members "
         "WHERE chat_id = ? AND user_id = ? FOR UPDATE");
-    if (!s.execute(chat_id, user_id).fetch()) return not_member();
+    if (!s.execute(chat_id, user_id).fetch()) return read_change{read_verdict::not_a_member, {}};
     auto current = s.opt_text(0);
     auto current_seq = s.int64(1);
     auto msg = find_message(db, message_id);
-    if (!msg || msg->chat_id != chat_id) return problem::not_found("Message not found");
-    if (msg->seq <= current_seq) return read_change{current.value_or(""), false};
+    if (!msg || msg->chat_id != chat_id) return read_change{read_verdict::no_such_message, {}};
+    if (msg->seq <= current_seq) return read_change{read_verdict::unchanged, current.value_or("")};
     db.cached(
           "UPDATE room_members SET last_read_message_id = ?, last_read_seq = ? "
           "WHERE chat_id = ? AND user_id = ?")
         .execute(message_id, msg->seq, chat_id, user_id);
-    return read_change{message_id, true};
+    return read_change{read_verdict::advanced, message_id};
   });
 }
 

@@ -2,7 +2,7 @@
 // The clustered store: MariaDB (10.11, InnoDB), shared by every node. Same semantics as the
 // embedded sqlite_store; what differs is that other nodes write the same database.
 //
-// - Message path (append_message, update_status, mark_read): the group-commit pipeline of
+// - Message log (append, set_status_if_forward, advance_read_marker): the group-commit pipeline of
 //   docs/adr/0002 (commit_pipeline.hpp). One writer connection runs each batch in ONE
 //   transaction; if the batch fails, its jobs re-run one transaction each, so one bad job cannot
 //   undo the others. Callbacks run after COMMIT, in commit order, on the callback thread.
@@ -91,12 +91,12 @@ class mariadb_store final : public store {
   bool set_admin(std::int64_t chat_id, const std::string& user_id, bool admin) override;
   std::vector<std::string> co_members(const std::string& user_id) override;
 
-  void append_message(new_message m, callback<appended> done) override;
-  void update_status(std::int64_t chat_id, const std::string& message_id,
-                     const std::string& user_id, message_status s,
-                     callback<status_change> done) override;
-  void mark_read(std::int64_t chat_id, const std::string& user_id, const std::string& message_id,
-                 callback<read_change> done) override;
+  void append(new_message m, callback<appended> done) override;
+  void set_status_if_forward(std::int64_t chat_id, const std::string& message_id,
+                             const std::string& caller, message_status s,
+                             callback<status_change> done) override;
+  void advance_read_marker(std::int64_t chat_id, const std::string& user_id,
+                           const std::string& message_id, callback<read_change> done) override;
   page<message> history_page(std::int64_t chat_id, int page, int size) override;
   outcome<slice> history_after(std::int64_t chat_id, const std::string& after_id,
                                int limit) override;

@@ -887,15 +887,14 @@ std::vector<std::string> sqlite_store::co_members(const std::string& user_id) {
 
 // ---- messages ----------------------------------------------------------------------------
 
-void sqlite_store::append_message(new_message m, callback<appended> done) {
+void sqlite_store::append(new_message m, callback<appended> done) {
   static const std::string by_row = sql({"SELECT ", msg_cols, " FROM messages WHERE row_id = ?"});
   static const std::string insert =
       sql({"INSERT INTO messages(", msg_cols, ", client_key) VALUES (?,?,?,?,?,?,?,?,?,?,?)"});
   submit_async<appended>(
       std::move(done),
       [this, m = std::move(m)](connection& db) -> outcome<appended> {
-        if (!find_member(db, m.chat_id, m.user_id))
-          return problem::not_found("You are not a member of this chat room", core::errc::not_member);
+        if (!find_member(db, m.chat_id, m.user_id)) return appended{append_verdict::not_a_member, {}};
         std::optional<std::int64_t> key;
         if (m.client_message_id) {
           key = client_key(m.user_id, *m.client_message_id);
@@ -906,14 +905,14 @@ void sqlite_store::append_message(new_message m, callback<appended> done) {
             if (s.step()) {
               auto original = read_message(s);
               if (original.user_id == m.user_id && original.client_message_id == m.client_message_id)
-                return appended{std::move(original), true};
+                return appended{append_verdict::duplicate, std::move(original)};
             }
           }
         }
         auto now = clock_.now();
         auto now_ms = core::epoch_ms(now);
         auto seq = next_seq(db, m.chat_id, now_ms);
-        if (!seq) return problem::not_found("Chat room not found", core::errc::not_found);
+        if (!seq) return appended{append_verdict::not_a_member, {}};  // the room is gone
         message msg;
         msg.chat_id = m.chat_id;
         msg.seq = *seq;
@@ -941,49 +940,44 @@ void sqlite_store::append_message(new_message m, callback<appended> done) {
           ins.bind_null(11);
         ins.run();
         if (key) retries_.insert(*key, db.last_insert_rowid());
-        return appended{std::move(msg), false};
+        return appended{append_verdict::appended, std::move(msg)};
       },
       /*reads_rooms=*/false);
 }
 
-void sqlite_store::update_status(std::int64_t chat_id, const std::string& message_id,
-                                 const std::string& user_id, message_status s,
-                                 callback<status_change> done) {
+void sqlite_store::set_status_if_forward(std::int64_t chat_id, const std::string& message_id,
+                                         const std::string& user_id, message_status s,
+                                         callback<status_change> done) {
   submit_async<status_change>(std::move(done), [=](connection& db) -> outcome<status_change> {
-    if (!find_member(db, chat_id, user_id))
-      return problem::not_found("You are not a member of this chat room", core::errc::not_member);
+    if (!find_member(db, chat_id, user_id)) return status_change{status_verdict::not_a_member, {}};
     auto msg = find_message(db, message_id);
-    if (!msg || msg->chat_id != chat_id)
-      return problem::not_found("Message not found", core::errc::not_found);
-    if (msg->user_id == user_id)
-      return problem::forbidden("Only a recipient may change a message's status",
-                                core::errc::forbidden_status);
-    if (s <= msg->status) return status_change{*msg, false};
+    if (!msg || msg->chat_id != chat_id) return status_change{status_verdict::no_such_message, {}};
+    if (msg->user_id == user_id) return status_change{status_verdict::not_a_recipient, *msg};
+    if (s <= msg->status) return status_change{status_verdict::unchanged, *msg};
     db.cached("UPDATE messages SET status = ? WHERE message_id = ?")
         .bind(1, static_cast<std::int64_t>(s))
         .bind(2, message_id)
         .run();
     msg->status = s;
-    return status_change{*msg, true};
+    return status_change{status_verdict::changed, *msg};
   }, /*reads_rooms=*/false);
 }
 
-void sqlite_store::mark_read(std::int64_t chat_id, const std::string& user_id,
-                             const std::string& message_id, callback<read_change> done) {
+void sqlite_store::advance_read_marker(std::int64_t chat_id, const std::string& user_id,
+                                       const std::string& message_id,
+                                       callback<read_change> done) {
   submit_async<read_change>(std::move(done), [=](connection& db) -> outcome<read_change> {
     auto& s = db.cached(
         "SELECT last_read_message_id, last_read_seq FROM room_members "
         "WHERE chat_id = ? AND user_id = ?");
     s.bind(1, chat_id).bind(2, user_id);
-    if (!s.step())
-      return problem::not_found("You are not a member of this chat room", core::errc::not_member);
+    if (!s.step()) return read_change{read_verdict::not_a_member, {}};
     auto current = s.opt_text(0);
     auto current_seq = s.int64(1);
     s.reset();
     auto msg = find_message(db, message_id);
-    if (!msg || msg->chat_id != chat_id)
-      return problem::not_found("Message not found", core::errc::not_found);
-    if (msg->seq <= current_seq) return read_change{current.value_or(""), false};
+    if (!msg || msg->chat_id != chat_id) return read_change{read_verdict::no_such_message, {}};
+    if (msg->seq <= current_seq) return read_change{read_verdict::unchanged, current.value_or("")};
     db.cached(
           "UPDATE room_members SET last_read_message_id = ?, last_read_seq = ? "
           "WHERE chat_id = ? AND user_id = ?")
@@ -992,7 +986,7 @@ void sqlite_store::mark_read(std::int64_t chat_id, const std::string& user_id,
         .bind(3, chat_id)
         .bind(4, user_id)
         .run();
-    return read_change{message_id, true};
+    return read_change{read_verdict::advanced, message_id};
   }, /*reads_rooms=*/false);
 }
 

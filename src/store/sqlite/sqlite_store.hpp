@@ -89,12 +89,12 @@ class sqlite_store final : public store {
   bool set_admin(std::int64_t chat_id, const std::string& user_id, bool admin) override;
   std::vector<std::string> co_members(const std::string& user_id) override;
 
-  void append_message(new_message m, callback<appended> done) override;
-  void update_status(std::int64_t chat_id, const std::string& message_id,
-                     const std::string& user_id, message_status s,
-                     callback<status_change> done) override;
-  void mark_read(std::int64_t chat_id, const std::string& user_id, const std::string& message_id,
-                 callback<read_change> done) override;
+  void append(new_message m, callback<appended> done) override;
+  void set_status_if_forward(std::int64_t chat_id, const std::string& message_id,
+                             const std::string& caller, message_status s,
+                             callback<status_change> done) override;
+  void advance_read_marker(std::int64_t chat_id, const std::string& user_id,
+                           const std::string& message_id, callback<read_change> done) override;
   page<message> history_page(std::int64_t chat_id, int page, int size) override;
   outcome<slice> history_after(std::int64_t chat_id, const std::string& after_id,
                                int limit) override;

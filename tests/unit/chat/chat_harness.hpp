@@ -110,7 +110,7 @@ struct chat_env {
       : db(store::sqlite::options{.file = dir.path() / "parley.db"}, clock),
         jwt(shared_keys(), clock),
         passwords(auth::argon2_limits::minimum()),
-        chat(deps{db, out, presence, shared_keys(), jwt, passwords, clock, lim}) {}
+        chat(deps{db, db, out, presence, shared_keys(), jwt, passwords, clock, lim}) {}
   ~chat_env() { db.close(); }
 
   // Registers through the public use case, as a client would.
