@@ -11,9 +11,10 @@
 
 namespace parley::chat {
 
-// Delivery to live sessions. Guarantee: payloads published from one thread to one destination
-// reach each subscriber in publish order; delivery is at-most-once (a session that is not
-// connected catches up from history, which is the durable source of truth).
+// Delivery to live sessions, on every node with subscribers. Guarantee: payloads published from
+// one thread to one destination reach each subscriber in publish order, batched or not; delivery
+// is at-most-once (a session that is not connected catches up from history, which is the durable
+// source of truth). Called from any thread.
 class fanout {
  public:
   virtual ~fanout() = default;
@@ -25,6 +26,33 @@ class fanout {
   // Ends `user_id`'s subscriptions to the room's topics (removed from the room, room deleted);
   // an empty user_id means every subscriber of the room.
   virtual void revoke(std::int64_t chat_id, std::string user_id) = 0;
+
+  // A batch: what the calling thread publishes between begin_batch() and end_batch() goes out as
+  // one unit (in-process: one task per shard, so a subscriber gets it in one handler run and its
+  // transport in one write; Redis: one pipelined write). The log's completion thread brackets each
+  // commit's callbacks with these. Guarantees:
+  // - each subscriber gets a batch's publications in publish order, after what the thread
+  //   published before begin_batch() and before what it publishes after end_batch();
+  // - nothing published inside a batch is dropped;
+  // - end_batch() with no batch open on this thread does nothing; begin_batch() while one is open
+  //   sends the open one first;
+  // - a batch belongs to its thread: other threads' publications are never held by it.
+  // The defaults send each publication at once, which keeps every guarantee but the grouping
+  // (enough for a test recorder; a real bus overrides them).
+  virtual void begin_batch() {}
+  virtual void end_batch() {}
+
+  // Whether this node has local subscribers of `destination`, so a cluster bus receives a
+  // destination's publications from other nodes only while someone here listens. Told by
+  // realtime::node_interest, which combines the shards' hubs. Guarantees:
+  // - per destination the calls alternate, `present` first, and the last one matches the node's
+  //   state however fast sessions subscribe and unsubscribe;
+  // - every destination counts, private user queues (`/user/...`) included, since events to users
+  //   travel the same way; every removal counts (unsubscribe, revoke, a session that closes);
+  // - calls never overlap, come from shard threads and must return at once, without a network
+  //   round trip (queue the SUBSCRIBE) and without calling back into the hubs.
+  // The default ignores it (a bus that delivers to every node regardless).
+  virtual void interest(const std::string& /*destination*/, bool /*present*/) {}
 };
 
 // Who is online. Guarantee: `connected` returns true exactly for a user's first live session and

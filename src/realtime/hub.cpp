@@ -8,7 +8,16 @@ namespace parley::realtime {
 
 void hub::subscribe(const std::string& destination, subscriber* s, std::string subscription_id,
                     std::shared_ptr<const std::string> prefix) {
-  subs_[destination].push_back(entry{s, std::move(subscription_id), std::move(prefix)});
+  auto [it, created] = subs_.try_emplace(destination);
+  it->second.push_back(entry{s, std::move(subscription_id), std::move(prefix)});
+  if (created && interest_) interest_->on_interest(destination, true);
+}
+
+void hub::erase_if_empty(map::iterator it) {
+  if (!it->second.empty()) return;
+  // extract() keeps the key alive for the report, after the entry is gone, without a copy.
+  auto node = subs_.extract(it);
+  if (interest_) interest_->on_interest(node.key(), false);
 }
 
 void hub::unsubscribe(const std::string& destination, subscriber* s,
@@ -22,7 +31,7 @@ void hub::unsubscribe(const std::string& destination, subscriber* s,
     *e = std::move(v.back());  // order among subscribers does not matter; per-subscriber order does
     v.pop_back();
   }
-  if (v.empty()) subs_.erase(it);
+  erase_if_empty(it);
 }
 
 void hub::deliver(const std::string& destination, const std::shared_ptr<const std::string>& body) {
@@ -46,7 +55,7 @@ void hub::revoke(const std::string& room_destination, const std::string& user_id
     });
     dropped.assign(std::make_move_iterator(keep), std::make_move_iterator(v.end()));
     v.erase(keep, v.end());
-    if (v.empty()) subs_.erase(it);
+    erase_if_empty(it);
     for (auto& e : dropped) e.sub->revoked(e.id);
   }
 }

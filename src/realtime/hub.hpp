@@ -1,7 +1,10 @@
 #pragma once
 // The per-shard hub: which local sessions want which destination, and delivery of one shared
 // serialized frame to all of them. One hub per shard, touched only by that shard's thread, so it
-// needs no locks; cross-shard publishing goes through local_bus (posts one task per shard).
+// needs no locks; cross-shard delivery goes through shard_dispatcher (posts one task per shard).
+// The hub also reports when a destination gains its first subscriber here and loses its last, so
+// the node can tell a cluster bus where it has interest (node_interest.hpp); those reports come
+// from subscribe and the removals only, never from deliver.
 #include "realtime/connection.hpp"
 
 #include <cstdint>
@@ -22,8 +25,20 @@ class subscriber {
   virtual const std::string& user_id() const = 0;
 };
 
+// Told, on the hub's shard thread, when a destination gets its first subscriber on that hub
+// (`present`) and when it loses its last; per hub and destination the calls alternate, starting
+// with `present`.
+class interest_listener {
+ public:
+  virtual ~interest_listener() = default;
+  virtual void on_interest(const std::string& destination, bool present) = 0;
+};
+
 class hub {
  public:
+  // Set before the shard runs; without a listener the hub reports nothing.
+  void report_interest_to(interest_listener& l) { interest_ = &l; }
+
   void subscribe(const std::string& destination, subscriber* s, std::string subscription_id,
                  std::shared_ptr<const std::string> prefix);
   void unsubscribe(const std::string& destination, subscriber* s,
@@ -42,7 +57,12 @@ class hub {
     std::string id;
     std::shared_ptr<const std::string> prefix;
   };
-  std::unordered_map<std::string, std::vector<entry>> subs_;
+  using map = std::unordered_map<std::string, std::vector<entry>>;
+  // Every removal ends here, so the last subscriber's departure is reported exactly once.
+  void erase_if_empty(map::iterator it);
+
+  map subs_;
+  interest_listener* interest_ = nullptr;
 };
 
 }  // namespace parley::realtime

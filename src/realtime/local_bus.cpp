@@ -1,26 +1,26 @@
 #include "realtime/local_bus.hpp"
 
 #include "chat/ports.hpp"
-#include "stomp/serializer.hpp"
-
-#include <boost/asio/post.hpp>
 
 namespace parley::realtime {
 
 namespace {
-struct publication {
-  std::shared_ptr<const std::string> destination;
-  std::shared_ptr<const std::string> body;
-};
 struct thread_batch {
-  const local_bus* owner = nullptr;
-  std::vector<publication> items;
+  local_bus* owner = nullptr;
+  std::vector<delivery> items;
 };
 thread_local thread_batch batch;
 }  // namespace
 
+local_bus::~local_bus() {
+  // A batch this thread left open has no shards left to reach; forget it so that the next bus's
+  // begin_batch() does not send it through a dead owner.
+  if (batch.owner == this) batch = {};
+}
+
 void local_bus::begin_batch() {
-  end_batch();  // never drop what an unfinished batch (a callback that threw) still holds
+  // A batch left open is sent by the bus that opened it, never dropped or delivered elsewhere.
+  if (batch.owner) batch.owner->end_batch();
   batch.owner = this;
 }
 
@@ -28,35 +28,25 @@ void local_bus::end_batch() {
   if (batch.owner != this) return;
   batch.owner = nullptr;
   if (batch.items.empty()) return;
-  auto items = std::make_shared<const std::vector<publication>>(std::move(batch.items));
+  auto items = std::make_shared<const std::vector<delivery>>(std::move(batch.items));
   batch.items = {};
-  for (unsigned i = 0; i < shards_.size(); ++i)
-    boost::asio::post(shards_.at(i), [h = hubs_[i], items] {
-      for (auto& p : *items) h->deliver(*p.destination, p.body);
-    });
+  dispatcher_.dispatch(std::move(items));
 }
 
 void local_bus::publish(std::string destination, std::string payload, std::string message_id) {
   if (message_id.empty()) message_id = "e-" + std::to_string(next_id_.fetch_add(1) + 1);
-  // Private queues are keyed per user internally; the client sees the name it subscribed to.
-  std::string_view shown = destination;
-  if (destination.starts_with("/user/")) shown = "/user/queue/events";
-  auto body = std::make_shared<const std::string>(
-      stomp::message_body(shown, message_id, "application/json", payload));
-  auto dest = std::make_shared<const std::string>(std::move(destination));
-  if (batch.owner == this) {
-    batch.items.push_back({std::move(dest), std::move(body)});
-    return;
-  }
-  for (unsigned i = 0; i < shards_.size(); ++i)
-    boost::asio::post(shards_.at(i), [h = hubs_[i], dest, body] { h->deliver(*dest, body); });
+  delivery d{std::make_shared<const std::string>(std::move(destination)), nullptr};
+  d.body = shard_dispatcher::message_body(*d.destination, message_id, payload);
+  if (batch.owner == this)
+    batch.items.push_back(std::move(d));
+  else
+    dispatcher_.dispatch(std::move(d));
 }
 
 void local_bus::publish_to_users(std::vector<std::string> user_ids, std::string payload) {
   if (user_ids.empty()) return;
   auto id = "e-" + std::to_string(next_id_.fetch_add(1) + 1);
-  auto body = std::make_shared<const std::string>(
-      stomp::message_body("/user/queue/events", id, "application/json", payload));
+  auto body = shard_dispatcher::message_body("/user/queue/events", id, payload);
   auto dests = std::make_shared<std::vector<std::string>>();
   dests->reserve(user_ids.size());
   for (auto& u : user_ids) dests->push_back(chat::destinations::user_events(u));
@@ -65,16 +55,18 @@ void local_bus::publish_to_users(std::vector<std::string> user_ids, std::string 
       batch.items.push_back({std::make_shared<const std::string>(std::move(d)), body});
     return;
   }
-  for (unsigned i = 0; i < shards_.size(); ++i)
-    boost::asio::post(shards_.at(i), [h = hubs_[i], dests, body] {
-      for (auto& d : *dests) h->deliver(d, body);
-    });
+  dispatcher_.dispatch(std::move(dests), std::move(body));
+}
+
+void local_bus::interest(const std::string&, bool present) {
+  if (present)
+    with_interest_.fetch_add(1, std::memory_order_relaxed);
+  else
+    with_interest_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void local_bus::revoke(std::int64_t chat_id, std::string user_id) {
-  auto room = chat::destinations::room(chat_id);
-  for (unsigned i = 0; i < shards_.size(); ++i)
-    boost::asio::post(shards_.at(i), [h = hubs_[i], room, user_id] { h->revoke(room, user_id); });
+  dispatcher_.revoke(chat::destinations::room(chat_id), std::move(user_id));
 }
 
 }  // namespace parley::realtime

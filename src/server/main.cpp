@@ -14,6 +14,8 @@
 #include "obs/metrics.hpp"
 #include "realtime/hub.hpp"
 #include "realtime/local_bus.hpp"
+#include "realtime/node_interest.hpp"
+#include "realtime/shard_dispatcher.hpp"
 #include "realtime/shards.hpp"
 #include "realtime/stomp_session.hpp"
 #include "server/admin_cli.hpp"
@@ -155,8 +157,16 @@ int serve(const serve_flags& flags) {
     hubs.push_back(std::make_unique<realtime::hub>());
     hub_ptrs.push_back(hubs.back().get());
   }
-  realtime::local_bus bus(shards, hub_ptrs);
-  auto storage = open_storage(cfg, clock, {[&bus] { bus.begin_batch(); }, [&bus] { bus.end_batch(); }});
+  realtime::shard_dispatcher dispatcher(shards, hub_ptrs);
+  realtime::local_bus local(dispatcher);
+  chat::fanout& bus = local;
+  // The hubs tell the bus which destinations this node listens to (a cluster bus subscribes to
+  // exactly those); set before the shards run.
+  realtime::node_interest interest(bus);
+  for (auto* h : hub_ptrs) h->report_interest_to(interest);
+  // Each commit's callbacks publish as one batch.
+  auto storage =
+      open_storage(cfg, clock, {[&bus] { bus.begin_batch(); }, [&bus] { bus.end_batch(); }});
   store::store& db = *storage;
   chat::memory_presence presence;
   const chat::limits chat_limits;

@@ -1,7 +1,8 @@
 #pragma once
 // The contract every adapter of the fan-out port (chat::fanout) must pass, unchanged: the
 // in-process local_bus today, a Redis pub/sub bus later. An adapter supplies a `fanout_rig`: the
-// fanout itself plus a way to attach a recording subscriber on "some node" and to wait.
+// fanout itself plus a way to attach a recording subscriber on "some node" and to wait. The rig
+// wires each node's hubs to its bus through realtime::node_interest, as the server does.
 #include "chat/ports.hpp"
 #include "realtime/hub.hpp"
 
@@ -34,6 +35,12 @@ class fanout_rig {
   // returns once the subscription is in place.
   virtual std::shared_ptr<recording> subscribe(unsigned node, const std::string& destination,
                                                const std::string& user_id) = 0;
+  // Ends the subscription `subscribe` returned `r` for, and returns once it is gone.
+  virtual void unsubscribe(unsigned node, const std::string& destination,
+                           const std::shared_ptr<recording>& r) = 0;
+  // How many destinations the bus serving `node` was told that node has interest in
+  // (chat::fanout::interest): present calls minus absent calls.
+  virtual std::size_t destinations_with_interest(unsigned node) = 0;
   // Polls `done` until true or a deadline; false on timeout.
   virtual bool wait_until(const std::function<bool()>& done) = 0;
 };

@@ -1,6 +1,8 @@
-// The in-process adapter of the fan-out port: realtime::local_bus over two shards.
+// The in-process adapter of the fan-out port: realtime::local_bus over two shards, which are its
+// two "nodes" (one bus serves both).
 #include "fanout_contract.hpp"
 #include "realtime/local_bus.hpp"
+#include "realtime/node_interest.hpp"
 #include "realtime/shards.hpp"
 
 #include <boost/asio/post.hpp>
@@ -8,6 +10,7 @@
 #include <chrono>
 #include <future>
 #include <thread>
+#include <unordered_map>
 
 namespace parley::contract {
 namespace {
@@ -33,7 +36,15 @@ class recorder final : public realtime::subscriber {
 
 class local_rig final : public fanout_rig {
  public:
-  local_rig() : shards_(2), hubs_{&h0_, &h1_}, bus_(shards_, {&h0_, &h1_}) { shards_.run(); }
+  local_rig()
+      : shards_(2),
+        hubs_{&h0_, &h1_},
+        dispatcher_(shards_, {&h0_, &h1_}),
+        bus_(dispatcher_),
+        interest_(bus_) {
+    for (auto* h : hubs_) h->report_interest_to(interest_);
+    shards_.run();
+  }
   ~local_rig() override {
     shards_.stop();
     shards_.join();
@@ -43,15 +54,20 @@ class local_rig final : public fanout_rig {
                                        const std::string& user_id) override {
     auto rec = std::make_shared<recording>();
     auto sub = std::make_unique<recorder>(user_id, rec);
-    std::promise<void> done;
-    boost::asio::post(shards_.at(node), [&, s = sub.get()] {
+    on_shard(node, [&, s = sub.get()] {
       hubs_[node]->subscribe(destination, s, "sub-" + user_id,
                              std::make_shared<const std::string>("MESSAGE\nsubscription:x\n"));
-      done.set_value();
     });
-    done.get_future().get();
-    subs_.push_back(std::move(sub));
+    subs_.emplace(rec.get(), std::move(sub));
     return rec;
+  }
+  void unsubscribe(unsigned node, const std::string& destination,
+                   const std::shared_ptr<recording>& r) override {
+    auto* s = subs_.at(r.get()).get();
+    on_shard(node, [&] { hubs_[node]->unsubscribe(destination, s, "sub-" + s->user_id()); });
+  }
+  std::size_t destinations_with_interest(unsigned) override {
+    return bus_.destinations_with_interest();
   }
   bool wait_until(const std::function<bool()>& done) override {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -63,11 +79,23 @@ class local_rig final : public fanout_rig {
   }
 
  private:
+  // Runs `f` on shard `node` (hubs are touched only there) and returns once it has run.
+  void on_shard(unsigned node, const std::function<void()>& f) {
+    std::promise<void> done;
+    boost::asio::post(shards_.at(node), [&] {
+      f();
+      done.set_value();
+    });
+    done.get_future().get();
+  }
+
   realtime::shards shards_;
   realtime::hub h0_, h1_;
   std::vector<realtime::hub*> hubs_;
+  realtime::shard_dispatcher dispatcher_;
   realtime::local_bus bus_;
-  std::vector<std::unique_ptr<recorder>> subs_;
+  realtime::node_interest interest_;
+  std::unordered_map<const recording*, std::unique_ptr<recorder>> subs_;
 };
 
 INSTANTIATE_TEST_SUITE_P(local_bus, fanout_contract,

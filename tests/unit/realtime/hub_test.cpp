@@ -154,5 +154,76 @@ TEST(hub, revoke_of_a_room_nobody_watches_is_a_no_op) {
   EXPECT_EQ(h.destinations(), 1u);
 }
 
+using report = std::pair<std::string, bool>;
+
+class hub_interest : public ::testing::Test {
+ protected:
+  hub_interest() { h.report_interest_to(interest); }
+  recording_interest interest;
+  hub h;
+  recording_subscriber a{"alice"}, b{"bob"};
+};
+
+TEST_F(hub_interest, the_first_subscriber_of_a_destination_is_reported_once) {
+  h.subscribe("/topic/rooms/1", &a, "s", text("p"));
+  h.subscribe("/topic/rooms/1", &b, "s", text("p"));
+  h.subscribe("/topic/rooms/1", &a, "again", text("p"));
+  EXPECT_EQ(interest.reports, (std::vector<report>{{"/topic/rooms/1", true}}));
+}
+
+TEST_F(hub_interest, the_last_unsubscribe_is_reported_once) {
+  h.subscribe("/topic/rooms/1", &a, "s", text("p"));
+  h.subscribe("/topic/rooms/1", &b, "s", text("p"));
+  h.unsubscribe("/topic/rooms/1", &a, "s");
+  EXPECT_EQ(interest.reports.size(), 1u) << "bob still listens";
+  h.unsubscribe("/topic/rooms/1", &b, "s");
+  h.unsubscribe("/topic/rooms/1", &b, "s");
+  EXPECT_EQ(interest.reports,
+            (std::vector<report>{{"/topic/rooms/1", true}, {"/topic/rooms/1", false}}));
+}
+
+TEST_F(hub_interest, unsubscribing_something_unknown_reports_nothing) {
+  h.unsubscribe("/topic/rooms/1", &a, "nope");
+  h.subscribe("/topic/rooms/1", &a, "s", text("p"));
+  h.unsubscribe("/topic/rooms/1", &a, "other");
+  h.unsubscribe("/topic/rooms/1", &b, "s");
+  EXPECT_EQ(interest.reports, (std::vector<report>{{"/topic/rooms/1", true}}));
+}
+
+TEST_F(hub_interest, a_revoke_that_empties_a_destination_reports_it_gone) {
+  h.subscribe("/topic/rooms/1", &a, "a", text("p"));
+  h.subscribe("/topic/rooms/1/typing", &a, "a-typing", text("p"));
+  h.subscribe("/topic/rooms/1/typing", &b, "b-typing", text("p"));
+  h.revoke("/topic/rooms/1", "alice");
+  EXPECT_EQ(interest.reports, (std::vector<report>{{"/topic/rooms/1", true},
+                                                   {"/topic/rooms/1/typing", true},
+                                                   {"/topic/rooms/1", false}}))
+      << "bob still types";
+  h.revoke("/topic/rooms/1", "");
+  ASSERT_EQ(interest.reports.size(), 4u);
+  EXPECT_EQ(interest.reports.back(), (report{"/topic/rooms/1/typing", false}));
+}
+
+TEST_F(hub_interest, subscribing_again_after_the_last_left_is_reported_again) {
+  h.subscribe("/topic/rooms/1", &a, "s", text("p"));
+  h.unsubscribe("/topic/rooms/1", &a, "s");
+  h.subscribe("/topic/rooms/1", &a, "s", text("p"));
+  h.revoke("/topic/rooms/1", "");
+  h.subscribe("/topic/rooms/1", &b, "s", text("p"));
+  EXPECT_EQ(interest.reports,
+            (std::vector<report>{{"/topic/rooms/1", true},
+                                 {"/topic/rooms/1", false},
+                                 {"/topic/rooms/1", true},
+                                 {"/topic/rooms/1", false},
+                                 {"/topic/rooms/1", true}}));
+}
+
+TEST_F(hub_interest, private_queues_are_reported_like_topics) {
+  h.subscribe("/user/alice-id/queue/events", &a, "ev", text("p"));
+  h.unsubscribe("/user/alice-id/queue/events", &a, "ev");
+  EXPECT_EQ(interest.reports, (std::vector<report>{{"/user/alice-id/queue/events", true},
+                                                   {"/user/alice-id/queue/events", false}}));
+}
+
 }  // namespace
 }  // namespace parley::realtime

@@ -27,7 +27,8 @@ class local_bus_test : public ::testing::Test {
   }
   shards shards_{2};
   hub h0, h1;
-  local_bus bus{shards_, {&h0, &h1}};
+  shard_dispatcher dispatcher{shards_, {&h0, &h1}};
+  local_bus bus{dispatcher};
 };
 
 TEST_F(local_bus_test, publish_reaches_the_hub_of_every_shard_with_one_shared_body) {
@@ -81,8 +82,8 @@ TEST_F(local_bus_test, publications_keep_their_order) {
 
 TEST_F(local_bus_test, revoke_reaches_the_hub_of_every_shard) {
   recording_subscriber a("alice"), b("bob");
-  h0.subscribe("/topic/rooms/7", &a, "sa", std::make_shared<const std::string>("p"));
-  h1.subscribe("/topic/rooms/7/typing", &b, "sb", std::make_shared<const std::string>("p"));
+  h0.subscribe("/topic/rooms/7", &a, "sa", std::make_shared<const std::string>("MESSAGE\nsubscription:s\n"));
+  h1.subscribe("/topic/rooms/7/typing", &b, "sb", std::make_shared<const std::string>("MESSAGE\nsubscription:s\n"));
   bus.revoke(7, "bob");
   run_all();
   EXPECT_TRUE(a.revoked_ids.empty());
@@ -90,6 +91,56 @@ TEST_F(local_bus_test, revoke_reaches_the_hub_of_every_shard) {
   bus.revoke(7, "");
   run_all();
   EXPECT_EQ(a.revoked_ids, std::vector<std::string>{"sa"});
+}
+
+TEST_F(local_bus_test, a_batch_reaches_each_shard_as_one_task_when_it_ends) {
+  recording_subscriber a("alice"), b("bob");
+  h0.subscribe("/topic/rooms/1", &a, "s", std::make_shared<const std::string>("MESSAGE\nsubscription:s\n"));
+  h1.subscribe(chat::destinations::user_events("bob"), &b, "ev",
+               std::make_shared<const std::string>("MESSAGE\nsubscription:s\n"));
+  bus.begin_batch();
+  bus.publish("/topic/rooms/1", "0", "");
+  bus.publish_to_users({"bob"}, "1");
+  bus.publish("/topic/rooms/1", "2", "");
+  run_all();
+  EXPECT_TRUE(a.got.empty()) << "held until end_batch";
+  bus.end_batch();
+  EXPECT_EQ(shards_.at(0).poll(), 1u);
+  EXPECT_EQ(shards_.at(1).poll(), 1u);
+  ASSERT_EQ(a.got.size(), 2u);
+  EXPECT_EQ(parse_one(a.got[0]).body, "0");
+  EXPECT_EQ(parse_one(a.got[1]).body, "2");
+  ASSERT_EQ(b.got.size(), 1u);
+  EXPECT_EQ(parse_one(b.got[0]).body, "1");
+}
+
+TEST_F(local_bus_test, a_batch_another_bus_left_open_goes_to_that_bus_hubs) {
+  shards other_shards{1};
+  hub other_hub;
+  shard_dispatcher other_dispatcher{other_shards, {&other_hub}};
+  local_bus other{other_dispatcher};
+  recording_subscriber mine("alice"), theirs("bob");
+  h0.subscribe("/topic/rooms/1", &mine, "s", std::make_shared<const std::string>("MESSAGE\nsubscription:s\n"));
+  other_hub.subscribe("/topic/rooms/1", &theirs, "s", std::make_shared<const std::string>("MESSAGE\nsubscription:s\n"));
+  other.begin_batch();
+  other.publish("/topic/rooms/1", "theirs", "");
+  bus.begin_batch();
+  bus.publish("/topic/rooms/1", "mine", "");
+  bus.end_batch();
+  run_all();
+  other_shards.at(0).poll();
+  ASSERT_EQ(theirs.got.size(), 1u) << "sent when the next batch began";
+  EXPECT_EQ(parse_one(theirs.got[0]).body, "theirs");
+  ASSERT_EQ(mine.got.size(), 1u);
+  EXPECT_EQ(parse_one(mine.got[0]).body, "mine");
+}
+
+TEST_F(local_bus_test, counts_the_destinations_it_is_told_have_local_interest) {
+  bus.interest("/topic/rooms/1", true);
+  bus.interest("/user/alice-id/queue/events", true);
+  EXPECT_EQ(bus.destinations_with_interest(), 2u);
+  bus.interest("/topic/rooms/1", false);
+  EXPECT_EQ(bus.destinations_with_interest(), 1u);
 }
 
 }  // namespace

@@ -1,8 +1,10 @@
 #pragma once
-// A hub subscriber that keeps what it is given, for the hub and local_bus tests.
+// A hub subscriber and a hub interest listener that keep what they are given, for the hub,
+// local_bus and node_interest tests.
 #include "realtime/hub.hpp"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace parley::realtime {
@@ -21,6 +23,14 @@ class recording_subscriber final : public subscriber {
 
  private:
   std::string user_;
+};
+
+class recording_interest final : public interest_listener {
+ public:
+  void on_interest(const std::string& destination, bool present) override {
+    reports.emplace_back(destination, present);
+  }
+  std::vector<std::pair<std::string, bool>> reports;
 };
 
 }  // namespace parley::realtime

@@ -5,6 +5,7 @@
 
 #include "chat_harness.hpp"
 #include "realtime/local_bus.hpp"
+#include "realtime/shard_dispatcher.hpp"
 #include "realtime/shards.hpp"
 #include "stomp/parser.hpp"
 
@@ -215,7 +216,8 @@ class stomp_session_test : public ::testing::Test {
 
   shards shards_{1};
   hub hub_;
-  local_bus bus{shards_, {&hub_}};
+  shard_dispatcher dispatcher_{shards_, {&hub_}};
+  local_bus bus{dispatcher_};
   chat::test::chat_env env{bus};
   asio::thread_pool workers{1};
   session_context ctx{env.chat, workers, session_options{}};
