@@ -1,0 +1,41 @@
+#pragma once
+// Rows of the SQLite schema as model values, and the lookups every part of the adapter shares.
+// Internal to store/sqlite.
+#include "core/problem.hpp"
+#include "store/model.hpp"
+#include "store/sqlite/db.hpp"
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace parley::store::sqlite {
+
+inline constexpr const char* user_cols =
+    "user_id, username, email, full_name, password_hash, avatar, bio";
+inline constexpr const char* room_cols =
+    "chat_id, name, type, description, icon, created_at, last_seq";
+inline constexpr const char* msg_cols =
+    "message_id, chat_id, seq, user_id, content, type, status, timestamp, edited, "
+    "client_message_id";
+
+// The row at `s`'s current step, its columns from `c` on in the order of *_cols.
+user read_user(const statement& s, int c = 0);
+room read_room(const statement& s, int c = 0);
+message read_message(const statement& s, int c = 0);
+
+// The concatenation of `parts`: SQL built from the column lists above.
+std::string sql(std::initializer_list<std::string_view> parts);
+
+std::optional<message> find_message(connection& db, const std::string& id);
+std::optional<member> find_member(connection& db, std::int64_t chat_id, const std::string& uid);
+std::optional<room> find_room(connection& db, std::int64_t chat_id);
+std::optional<user> find_user(connection& db, std::string_view column, const std::string& v);
+// The conflict a unique-constraint violation on `users` means for the client.
+core::problem taken(const db_error& e);
+void insert_member(connection& db, std::int64_t chat_id, const std::string& uid, bool admin,
+                   time_point now);
+
+}  // namespace parley::store::sqlite
