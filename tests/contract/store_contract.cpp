@@ -716,6 +716,77 @@ TEST_P(store_contract, repeated_client_message_id_returns_the_original_as_duplic
   EXPECT_EQ(db().room_by_id(room.chat_id)->last_seq, 3);
 }
 
+TEST_P(store_contract, a_burst_of_appends_retries_refusals_and_a_status_change_keeps_each_verdict) {
+  // Submitted without waiting, so adapters that group commit see them in shared batches.
+  auto alice = add_user("alice");
+  auto bob = add_user("bob");
+  auto carol = add_user("carol");  // not a member
+  auto room = add_room(alice.user_id, {bob.user_id});
+  auto old = append(room.chat_id, alice.user_id, "before", "c-old");
+  ASSERT_TRUE(old) << why(old);
+
+  constexpr int n = 300;
+  std::mutex mu;
+  std::vector<std::optional<outcome<appended>>> got(n);
+  std::optional<outcome<status_change>> status;
+  int pending = n + 1;
+  std::promise<void> all_done;
+  auto one_done = [&] {
+    if (--pending == 0) all_done.set_value();
+  };
+  for (int i = 0; i < n; ++i) {
+    if (i == n / 2)
+      db().set_status_if_forward(room.chat_id, old->msg.message_id, bob.user_id,
+                                 message_status::delivered, [&](outcome<status_change> r) {
+                                   std::lock_guard lock(mu);
+                                   status = std::move(r);
+                                   one_done();
+                                 });
+    new_message m{room.chat_id, i % 2 ? bob.user_id : alice.user_id, "m" + std::to_string(i),
+                  message_type::text, "c-" + std::to_string(i)};
+    if (i % 10 == 3) m.user_id = carol.user_id;
+    // i - 1 is even, so Alice's: her retry of it (5), and Bob's own message with her key (9).
+    if (i % 10 == 5) m = {room.chat_id, alice.user_id, "retry", message_type::text, {}};
+    if (i % 10 == 5 || i % 10 == 9) m.client_message_id = "c-" + std::to_string(i - 1);
+    if (i % 10 == 7) m = {room.chat_id, alice.user_id, "again", message_type::text, "c-old"};
+    db().append(m, [&, i](outcome<appended> r) {
+      std::lock_guard lock(mu);
+      got[static_cast<std::size_t>(i)] = std::move(r);
+      one_done();
+    });
+  }
+  if (all_done.get_future().wait_for(async_deadline) != std::future_status::ready) {
+    db().close();
+    FAIL() << "not every write was acknowledged within " << async_deadline.count() << " s";
+  }
+  std::lock_guard lock(mu);
+  ASSERT_TRUE(status && *status) << "status change failed";
+  EXPECT_EQ((*status)->verdict, status_verdict::changed);
+  std::int64_t next_seq = 2;  // 1 is `old`
+  for (int i = 0; i < n; ++i) {
+    auto& r = *got[static_cast<std::size_t>(i)];
+    ASSERT_TRUE(r) << "append " << i << ": " << why(r);
+    if (i % 10 == 3) {
+      EXPECT_EQ(r->verdict, append_verdict::not_a_member) << i;
+    } else if (i % 10 == 7) {
+      EXPECT_EQ(r->verdict, append_verdict::duplicate) << i;
+      EXPECT_EQ(r->msg.message_id, old->msg.message_id) << i;
+      EXPECT_EQ(r->msg.content, "before") << i;
+    } else if (i % 10 == 5) {
+      auto& original = *got[static_cast<std::size_t>(i - 1)];
+      EXPECT_EQ(r->verdict, append_verdict::duplicate) << i;
+      EXPECT_EQ(r->msg.message_id, original->msg.message_id) << i;
+      EXPECT_EQ(r->msg.content, "m" + std::to_string(i - 1)) << i;
+    } else {
+      EXPECT_EQ(r->verdict, append_verdict::appended) << i;
+      EXPECT_EQ(r->msg.seq, next_seq++) << i;
+    }
+  }
+  EXPECT_EQ(db().room_by_id(room.chat_id)->last_seq, next_seq - 1);
+  EXPECT_EQ(db().history_page(room.chat_id, 0, 1).total_elements, next_seq - 1);
+  EXPECT_EQ(db().message_by_id(old->msg.message_id)->status, message_status::delivered);
+}
+
 TEST_P(store_contract, non_member_cannot_append) {
   auto alice = add_user("alice");
   auto bob = add_user("bob");

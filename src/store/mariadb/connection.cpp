@@ -167,6 +167,14 @@ void statement::param(std::size_t i, std::nullopt_t) {
   p.buffer_type = MYSQL_TYPE_NULL;
 }
 
+statement& statement::execute_values(const std::vector<value>& values) {
+  expect_params(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i)
+    std::visit([&](const auto& v) { param(i, v); }, values[i]);
+  run();
+  return *this;
+}
+
 void statement::run() {
   mysql_stmt_free_result(stmt_);  // the previous execution's rows, if any
   if (!b_->params.empty() && mysql_stmt_bind_param(stmt_, b_->params.data())) fail("bind");

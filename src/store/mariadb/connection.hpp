@@ -17,6 +17,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <variant>
+#include <vector>
 
 struct st_mysql;
 struct st_mysql_stmt;
@@ -54,6 +56,11 @@ class statement {
     run();
     return *this;
   }
+
+  // The same for a list of values whose length is known only at run time (statements whose SQL
+  // repeats a group of ?s: multi-row INSERT, IN lists).
+  using value = std::variant<std::nullopt_t, std::int64_t, std::string_view>;
+  statement& execute_values(const std::vector<value>& values);
 
   // Moves to the next row of the result; false when there is none left.
   bool fetch();

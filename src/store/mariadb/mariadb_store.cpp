@@ -28,6 +28,51 @@ std::string sql(std::initializer_list<std::string_view> parts) {
   return out;
 }
 
+// `head`, then `group` n times joined by `sep`, then `tail`: SQL for a statement over n items.
+std::string repeated(std::string_view head, std::string_view group, std::string_view sep,
+                     std::size_t n, std::string_view tail) {
+  std::string out(head);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i) out += sep;
+    out += group;
+  }
+  out += tail;
+  return out;
+}
+
+// A statement over many items is prepared for a few arities only, so a connection keeps a handful
+// of statements rather than one per batch size.
+constexpr std::size_t arities[] = {256, 64, 8, 1};
+
+// Runs the statement `sql_for(arity)` over `items` in chunks of at most 256, each item's values
+// appended by `bind(item, values)`, and gives each execution to `rows(statement&)`.
+// `pad`: a short chunk repeats its last item up to the next arity (right for an IN list or an OR
+// of conditions); otherwise it is split into exact arities (right for a multi-row INSERT).
+template <class T, class SqlFor, class Bind, class Rows>
+void in_chunks(connection& db, const std::vector<T>& items, bool pad, SqlFor sql_for, Bind bind,
+               Rows rows) {
+  std::vector<statement::value> values;
+  for (std::size_t at = 0; at < items.size();) {
+    std::size_t left = items.size() - at, arity = arities[0], take = 0;
+    if (pad) {
+      for (auto a : arities)
+        if (a >= left) arity = a;
+      take = std::min(left, arity);
+    } else {
+      for (auto a : arities)
+        if (a <= left) {
+          arity = a;
+          break;
+        }
+      take = arity;
+    }
+    values.clear();
+    for (std::size_t i = 0; i < arity; ++i) bind(items[at + std::min(i, take - 1)], values);
+    rows(db.cached(sql_for(arity)).execute_values(values));
+    at += take;
+  }
+}
+
 user read_user(const statement& s, int c = 0) {
   return user{s.text(c),     s.text(c + 1),     s.text(c + 2),    s.text(c + 3),
               s.text(c + 4), s.opt_text(c + 5), s.opt_text(c + 6)};
@@ -171,6 +216,8 @@ class mariadb_store::job : public write_job {
  public:
   // Inside the batch transaction; throws on a storage error.
   virtual void run(connection& db) = 0;
+  // The message an append job appends; null for every other job.
+  virtual const new_message* appending() const { return nullptr; }
   std::int64_t seq_room = 0;
 };
 
@@ -186,6 +233,26 @@ class mariadb_store::typed_job final : public mariadb_store::job {
   F body_;
   callback<T> done_;
   std::optional<outcome<T>> result_;
+};
+
+// An append: its conditions are read for the whole batch (read_for_appends) and its row is
+// inserted with the batch's others (write_appended), so it costs no round trip of its own.
+class mariadb_store::append_job final : public mariadb_store::job {
+ public:
+  append_job(mariadb_store& store, new_message m, callback<appended> done)
+      : store_(store), m_(std::move(m)), done_(std::move(done)) {
+    seq_room = m_.chat_id;
+  }
+  const new_message* appending() const override { return &m_; }
+  void run(connection&) override { result_.emplace(store_.append_in_batch(m_)); }
+  void fail(const problem& p) override { result_.emplace(p); }
+  void finish() override { done_(std::move(*result_)); }
+
+ private:
+  mariadb_store& store_;
+  new_message m_;
+  callback<appended> done_;
+  std::optional<outcome<appended>> result_;
 };
 
 struct mariadb_store::batch_failure {
@@ -260,38 +327,156 @@ std::optional<mariadb_store::batch_failure> mariadb_store::run_batch(batch& jobs
     auto& db = writer_connection();
     transaction tx(db);
     lock_rooms(db, jobs);
-    for (auto& j : jobs) static_cast<job&>(*j).run(db);
+    read_for_appends(db, jobs);
+    for (auto& j : jobs) {
+      auto& one = static_cast<job&>(*j);
+      // A status change or read marker may name a message appended earlier in this batch.
+      if (!one.appending()) write_appended(db);
+      one.run(db);
+    }
+    write_appended(db);
     flush_room_seqs(db);
     tx.commit();  // only now may any of these jobs report success
     room_seqs_.clear();
+    reads_.clear();
     return std::nullopt;
   } catch (const db_error& e) {
     room_seqs_.clear();
+    reads_.clear();
     spdlog::error("mariadb: batch of {} rolled back: {}", jobs.size(), e.what());
     if (e.connection_lost()) return batch_failure{problem::unavailable(), true};
     if (e.transient()) return batch_failure{problem::unavailable(), false};
     return batch_failure{problem::internal("Storage error")};
   } catch (const std::exception& e) {
     room_seqs_.clear();
+    reads_.clear();
     spdlog::error("mariadb: batch of {} rolled back: {}", jobs.size(), e.what());
     return batch_failure{problem::internal("Storage error")};
   }
 }
 
 void mariadb_store::lock_rooms(connection& db, const batch& jobs) {
-  std::set<std::int64_t> rooms;  // ordered: every node locks rooms in the same order
+  std::set<std::int64_t> ids;  // ordered: every node locks rooms in the same (ascending) order
   for (auto& j : jobs)
-    if (auto id = static_cast<const job&>(*j).seq_room) rooms.insert(id);
-  auto& s = db.cached(
-      "SELECT r.last_seq, (SELECT m.message_id FROM messages m WHERE m.chat_id = r.chat_id AND "
-      "m.seq = r.last_seq) FROM rooms r WHERE r.chat_id = ? FOR UPDATE");
+    if (auto id = static_cast<const job&>(*j).seq_room) ids.insert(id);
+  std::vector<std::int64_t> rooms(ids.begin(), ids.end());
   auto now_ms = core::epoch_ms(clock_.now());
-  for (auto id : rooms) {
-    if (!s.execute(id).fetch()) continue;  // no such room: its appends are refused
-    room_seqs_[id] = {s.int64(0), now_ms, false};
-    // Another node may have written the room last, with ids ahead of ours.
-    if (!s.is_null(1)) ulids_.resume_after(s.text(1));
+  in_chunks(
+      db, rooms, true,
+      [](std::size_t n) {
+        return repeated(
+            "SELECT r.chat_id, r.last_seq, (SELECT m.message_id FROM messages m WHERE m.chat_id = "
+            "r.chat_id AND m.seq = r.last_seq) FROM rooms r WHERE r.chat_id IN (",
+            "?", ", ", n, ") ORDER BY r.chat_id FOR UPDATE");
+      },
+      [](std::int64_t id, auto& v) { v.emplace_back(id); },
+      [&](statement& s) {
+        while (s.fetch()) {  // a room that does not exist is missing: its appends are refused
+          room_seqs_[s.int64(0)] = {s.int64(1), now_ms, false};
+          // Another node may have written the room last, with ids ahead of ours.
+          if (!s.is_null(2)) ulids_.resume_after(s.text(2));
+        }
+      });
+}
+
+void mariadb_store::read_for_appends(connection& db, const batch& jobs) {
+  std::set<std::pair<std::int64_t, std::string>> pairs;
+  std::set<std::pair<std::string, std::string>> retries;
+  for (auto& j : jobs) {
+    auto* m = static_cast<const job&>(*j).appending();
+    if (!m) continue;
+    pairs.emplace(m->chat_id, m->user_id);
+    if (m->client_message_id) retries.emplace(m->user_id, *m->client_message_id);
   }
+  // Locking reads: a member removed on another node waits for this batch, and a retry being
+  // inserted by another node is waited for and returned rather than inserted twice.
+  using member_key = std::pair<std::int64_t, std::string>;
+  in_chunks(
+      db, std::vector<member_key>(pairs.begin(), pairs.end()), true,
+      [](std::size_t n) {
+        return repeated("SELECT chat_id, user_id FROM room_members WHERE ",
+                        "(chat_id = ? AND user_id = ?)", " OR ", n, " LOCK IN SHARE MODE");
+      },
+      [](const member_key& k, auto& v) {
+        v.emplace_back(k.first);
+        v.emplace_back(std::string_view(k.second));
+      },
+      [&](statement& s) {
+        while (s.fetch()) reads_.members.emplace(s.int64(0), s.text(1));
+      });
+  using retry_key = std::pair<std::string, std::string>;
+  in_chunks(
+      db, std::vector<retry_key>(retries.begin(), retries.end()), true,
+      [](std::size_t n) {
+        return repeated(sql({"SELECT ", msg_cols, " FROM messages WHERE "}),
+                        "(user_id = ? AND client_message_id = ?)", " OR ", n,
+                        " LOCK IN SHARE MODE");
+      },
+      [](const retry_key& k, auto& v) {
+        v.emplace_back(std::string_view(k.first));
+        v.emplace_back(std::string_view(k.second));
+      },
+      [&](statement& s) {
+        while (s.fetch()) {
+          auto msg = read_message(s);
+          auto key = std::pair(msg.user_id, msg.client_message_id.value_or(""));
+          reads_.sent.emplace(std::move(key), std::move(msg));
+        }
+      });
+}
+
+appended mariadb_store::append_in_batch(const new_message& m) {
+  if (!reads_.members.contains({m.chat_id, m.user_id})) return {append_verdict::not_a_member, {}};
+  if (m.client_message_id) {
+    auto it = reads_.sent.find({m.user_id, *m.client_message_id});
+    if (it != reads_.sent.end()) return {append_verdict::duplicate, it->second};
+  }
+  auto now = clock_.now();
+  auto now_ms = core::epoch_ms(now);
+  auto seq = next_seq(m.chat_id, now_ms);
+  if (!seq) return {append_verdict::not_a_member, {}};  // the room is gone
+  message msg;
+  msg.chat_id = m.chat_id;
+  msg.seq = *seq;
+  msg.user_id = m.user_id;
+  msg.content = m.content;
+  msg.type = m.type;
+  msg.status = message_status::sent;
+  msg.timestamp = core::from_epoch_ms(now_ms);
+  msg.client_message_id = m.client_message_id;
+  msg.message_id = ulids_.next(now);
+  // A retry later in this batch finds it here.
+  if (m.client_message_id) reads_.sent.emplace(std::pair(m.user_id, *m.client_message_id), msg);
+  reads_.unwritten.push_back(msg);
+  return {append_verdict::appended, std::move(msg)};
+}
+
+void mariadb_store::write_appended(connection& db) {
+  if (reads_.unwritten.empty()) return;
+  // The type names and timestamps the bound values point at live until the chunk has run.
+  in_chunks(
+      db, reads_.unwritten, false,
+      [](std::size_t n) {
+        return repeated(sql({"INSERT INTO messages(", msg_cols, ") VALUES "}),
+                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ", ", n, "");
+      },
+      [](const message& m, auto& v) {
+        v.emplace_back(std::string_view(m.message_id));
+        v.emplace_back(m.chat_id);
+        v.emplace_back(m.seq);
+        v.emplace_back(std::string_view(m.user_id));
+        v.emplace_back(std::string_view(m.content));
+        v.emplace_back(std::string_view(to_string(m.type)));
+        v.emplace_back(static_cast<std::int64_t>(m.status));
+        v.emplace_back(core::epoch_ms(m.timestamp));
+        v.emplace_back(std::int64_t{0});
+        if (m.client_message_id)
+          v.emplace_back(std::string_view(*m.client_message_id));
+        else
+          v.emplace_back(std::nullopt);
+      },
+      [](statement&) {});
+  reads_.unwritten.clear();
 }
 
 std::optional<std::int64_t> mariadb_store::next_seq(std::int64_t chat_id, std::int64_t now_ms) {
@@ -655,44 +840,7 @@ std::vector<std::string> mariadb_store::co_members(const std::string& user_id) {
 // ---- messages ----------------------------------------------------------------------------
 
 void mariadb_store::append(new_message m, callback<appended> done) {
-  static const std::string by_client_id =
-      sql({"SELECT ", msg_cols,
-           " FROM messages WHERE user_id = ? AND client_message_id = ? LOCK IN SHARE MODE"});
-  static const std::string insert =
-      sql({"INSERT INTO messages(", msg_cols, ") VALUES (?,?,?,?,?,?,?,?,?,?)"});
-  auto chat_id = m.chat_id;
-  submit<appended>(
-      std::move(done),
-      [this, m = std::move(m)](connection& db) -> outcome<appended> {
-        if (!locked_member(db, m.chat_id, m.user_id))
-          return appended{append_verdict::not_a_member, {}};
-        if (m.client_message_id) {
-          // A locking read: if another node is inserting this very key, wait for its commit and
-          // return its message rather than fail on the unique key.
-          auto& s = db.cached(by_client_id);
-          if (s.execute(m.user_id, *m.client_message_id).fetch())
-            return appended{append_verdict::duplicate, read_message(s)};
-        }
-        auto now = clock_.now();
-        auto now_ms = core::epoch_ms(now);
-        auto seq = next_seq(m.chat_id, now_ms);
-        if (!seq) return appended{append_verdict::not_a_member, {}};  // the room is gone
-        message msg;
-        msg.chat_id = m.chat_id;
-        msg.seq = *seq;
-        msg.user_id = m.user_id;
-        msg.content = m.content;
-        msg.type = m.type;
-        msg.status = message_status::sent;
-        msg.timestamp = core::from_epoch_ms(now_ms);
-        msg.client_message_id = m.client_message_id;
-        msg.message_id = ulids_.next(now);
-        db.cached(insert).execute(msg.message_id, msg.chat_id, msg.seq, msg.user_id, msg.content,
-                                  to_string(msg.type), static_cast<int>(msg.status), now_ms, false,
-                                  msg.client_message_id);
-        return appended{append_verdict::appended, std::move(msg)};
-      },
-      chat_id);
+  pipeline_->submit(std::make_unique<append_job>(*this, std::move(m), std::move(done)));
 }
 
 void mariadb_store::set_status_if_forward(std::int64_t chat_id, const std::string& message_id,

@@ -27,6 +27,8 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -110,6 +112,7 @@ class mariadb_store final : public store {
   class job;
   template <class T, class F>
   class typed_job;
+  class append_job;
   struct batch_failure;
   using batch = std::vector<std::unique_ptr<write_job>>;
 
@@ -123,6 +126,11 @@ class mariadb_store final : public store {
   void lock_rooms(connection& db, const batch& jobs);
   std::optional<std::int64_t> next_seq(std::int64_t chat_id, std::int64_t now_ms);
   void flush_room_seqs(connection& db);
+  // The appends of a batch share their round trips: their conditions are read for all of them
+  // at the start of the batch, and their rows are inserted together (docs/adr/0006).
+  void read_for_appends(connection& db, const batch& jobs);
+  appended append_in_batch(const new_message& m);
+  void write_appended(connection& db);
 
   // Runs f(connection&) on a pooled connection; an outage becomes core::unavailable_error.
   template <class F>
@@ -146,6 +154,18 @@ class mariadb_store final : public store {
     bool appended;  // false: locked for the batch, but nothing appended; not written back
   };
   std::unordered_map<std::int64_t, room_seq> room_seqs_;  // the rooms locked by the open batch
+  // What the open batch read for its appends, and what they added.
+  struct batch_reads {
+    std::set<std::pair<std::int64_t, std::string>> members;  // (room, sender) pairs that hold
+    std::map<std::pair<std::string, std::string>, message> sent;  // (sender, client id): stored
+    std::vector<message> unwritten;  // appended by this batch, not yet inserted
+    void clear() {
+      members.clear();
+      sent.clear();
+      unwritten.clear();
+    }
+  };
+  batch_reads reads_;
 
   std::unique_ptr<commit_pipeline> pipeline_;  // last: its threads use everything above
 };
