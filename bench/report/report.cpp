@@ -2,7 +2,9 @@
 // for docs/bench/*.png. Inputs: the JSON lines parley_bench and raw_fanout appended (one per
 // measured phase), Google Benchmark's JSON, the machine facts the script gathered, the top of the
 // perf profile, and bench/analysis.md (the hand-written reading of the profile). Repeated phases
-// are reduced to their median, and every ratio compares numbers taken in this same run.
+// are reduced to their median, and every ratio compares numbers taken in this same run. The
+// MariaDB and baseline passes run the durable and fan-out scenarios under labels with a suffix
+// (durable-mariadb, fanout-10-baseline, ...); their sections compare them with the plain labels.
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 
@@ -25,6 +27,7 @@ namespace json = boost::json;
 
 struct inputs {
   std::string results, micro, facts, profile, syscalls, analysis, out_md, plot_dir, png_dir;
+  std::string mariadb_parley_profile, mariadb_server_profile;  // the MariaDB pass's durable run
   double syscalls_seconds = 4;  // how long perf stat counted (bench/run-all.sh)
   double fixed_deliveries = 5000;
   unsigned window = 8;
@@ -122,6 +125,38 @@ std::string ratio(double a, double b) {
 std::string met(std::optional<bool> ok) {
   return !ok ? "not measured" : *ok ? "**met**" : "**not met**";
 }
+// The change from `before` to `after` in percent, signed.
+std::string change(double before, double after) {
+  if (std::isnan(before) || std::isnan(after) || before == 0) return "–";
+  double pct = (after / before - 1) * 100;
+  return (pct > 0 ? "+" : pct < 0 ? "−" : "") + fmt(std::abs(pct), 1) + " %";
+}
+std::string table_cell(std::string s) {
+  std::replace(s.begin(), s.end(), '|', '/');
+  return s;
+}
+
+// A flat perf profile ("  12.34%  dso  [k] symbol" lines from `perf report --sort dso,symbol`),
+// hottest first; empty when the file is missing.
+struct sample {
+  double pct;
+  std::string dso, sym;
+};
+std::vector<sample> read_profile(const std::string& file) {
+  std::ifstream in(file);
+  std::vector<sample> samples;
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream l(line);
+    std::string pct, dso, kind;
+    if (!(l >> pct >> dso >> kind) || pct.back() != '%') continue;
+    std::string sym;
+    std::getline(l, sym);
+    sym.erase(0, sym.find_first_not_of(' '));
+    sym = sym.substr(0, sym.find("  "));  // perf pads the symbol column and appends more
+    samples.push_back({std::stod(pct), dso, kind == "[k]" ? "[k] " + sym : sym});
+  }
+  return samples;
+}
 
 std::map<std::string, std::string> read_facts(const std::string& file) {
   std::map<std::string, std::string> facts;
@@ -137,6 +172,10 @@ std::map<std::string, std::string> read_facts(const std::string& file) {
 
 // ---- the document --------------------------------------------------------------------------
 
+// The passes that run the durable and fan-out scenarios again: label suffix, name in the tables.
+const std::pair<std::string, std::string> other_passes[] = {{"-mariadb", "parley on MariaDB"},
+                                                             {"-baseline", "parley at baseline"}};
+
 struct writer {
   const inputs& in;
   const results& r;
@@ -147,6 +186,14 @@ struct writer {
   std::string fact(const std::string& k) const {
     auto it = facts.find(k);
     return it == facts.end() ? "?" : it->second;
+  }
+  bool has(const std::string& k) const { return facts.count(k) != 0; }
+  double fact_num(const std::string& k) const {
+    try {
+      return has(k) ? std::stod(fact(k)) : NAN;
+    } catch (const std::exception&) {
+      return NAN;
+    }
   }
 
   // Every ladder step of an idle run, ascending.
@@ -172,8 +219,10 @@ struct writer {
        << "| kernel | " << fact("kernel") << " |\n"
        << "| fd limit per process | " << fact("fd_limit") << " |\n"
        << "| Parley | " << fact("parley") << " (" << fact("parley_threads") << " shards) |\n"
-       << "| RabbitMQ | " << fact("rabbitmq") << " |\n"
-       << "| load average before / after | " << fact("load_before") << " / " << fact("load_after")
+       << "| RabbitMQ | " << fact("rabbitmq") << " |\n";
+    if (has("mariadb")) md << "| MariaDB | " << fact("mariadb") << " |\n";
+    if (has("baseline")) md << "| baseline revision | " << table_cell(fact("baseline")) << " |\n";
+    md << "| load average before / after | " << fact("load_before") << " / " << fact("load_after")
        << " |\n"
        << "| repetitions | " << fact("reps") << " per small scenario (medians below) |\n\n";
     if (fact("shared") == "yes")
@@ -296,6 +345,137 @@ struct writer {
     md << "\n";
   }
 
+  // ---- the MariaDB and baseline passes ------------------------------------------------------
+
+  // A figure both comparisons show: the median of `field` over the runs labelled `label` plus a
+  // pass's suffix ("" for the main runs).
+  struct figure {
+    std::string name, label, field;
+    std::optional<double> rate;  // fan-out: offered messages/s (0 = max); durable: none
+  };
+  std::vector<figure> figures() const {
+    std::vector<figure> out = {
+        {"durable sends, RECEIPTs/s", "durable", "receipts_per_s", std::nullopt},
+        {"durable sends, SEND → RECEIPT p50 ms", "durable", "receipt_latency_us.p50", std::nullopt},
+        {"durable sends, SEND → RECEIPT p99 ms", "durable", "receipt_latency_us.p99", std::nullopt}};
+    for (int k : {10, 100, 1000}) {
+      auto label = "fanout-" + std::to_string(k), name = "fan-out K=" + std::to_string(k);
+      auto fixed = name + " at " + fmt(in.fixed_deliveries) + " deliveries/s offered, latency ";
+      out.push_back({name + ", deliveries/s", label, "deliveries_per_s", 0.0});
+      out.push_back({fixed + "p50 ms", label, "delivery_latency_us.p50", in.fixed_deliveries / k});
+      out.push_back({fixed + "p99 ms", label, "delivery_latency_us.p99", in.fixed_deliveries / k});
+    }
+    return out;
+  }
+  double value(const figure& f, const std::string& target, const std::string& suffix) const {
+    auto label = f.label + suffix;
+    return r.med(f.rate ? is(target, label, *f.rate, 2000.0) : is(target, label), f.field);
+  }
+  static std::string show(const figure& f, double v) {
+    return f.field.find("latency_us") != std::string::npos ? ms(v) : fmt(v);
+  }
+  bool pass_ran(const std::string& suffix) const {
+    return r.count([&](const json::object& o) {
+      auto label = str(o, "label");
+      return str(o, "target") == "parley" && label.ends_with(suffix) &&
+             (label.starts_with("durable") || label.starts_with("fanout-"));
+    }) != 0;
+  }
+
+  void storage_engines() {
+    md << "## Storage engines\n\n";
+    if (!pass_ran("-mariadb")) {
+      md << "Not measured in this run: "
+         << (has("mariadb_skipped") ? fact("mariadb_skipped") : "no MariaDB results") << ".\n\n";
+      return;
+    }
+    md << "The same Parley with its store on SQLite (the default, `synchronous=FULL`) and on a "
+          "private MariaDB "
+       << fact("mariadb")
+       << " started by `scripts/mariadb.sh` (its own server, database and users, minted the same "
+          "way), and RabbitMQ: same scenarios, same load generator, same run. Durable: 200 "
+          "connections each keeping 64 SENDs with a receipt in flight; fan-out: 2,000 connections, "
+          "max and at a fixed rate.\n\n"
+       << "| measurement | Parley on SQLite | Parley on MariaDB | RabbitMQ | MariaDB / SQLite "
+          "|\n|---|---|---|---|---|\n";
+    for (auto& f : figures()) {
+      double sqlite = value(f, "parley", ""), mariadb = value(f, "parley", "-mariadb");
+      md << "| " << f.name << " | " << show(f, sqlite) << " | " << show(f, mariadb) << " | "
+         << show(f, value(f, "rabbitmq", "")) << " | " << ratio(mariadb, sqlite) << " |\n";
+    }
+    md << "\n";
+    mariadb_profile();
+  }
+
+  // The MariaDB pass's second durable run: the CPU parley and mariadbd used over the same seconds
+  // (from /proc, counted window only), and where each spent it (perf, self time).
+  void mariadb_profile() {
+    md << "### Where the time goes on MariaDB\n\n";
+    double secs = fact_num("mariadb_cpu_seconds");
+    double parley_s = fact_num("mariadb_cpu_parley_s"), db_s = fact_num("mariadb_cpu_mariadbd_s");
+    auto parley = read_profile(in.mariadb_parley_profile);
+    auto db = read_profile(in.mariadb_server_profile);
+    if (std::isnan(secs) && parley.empty() && db.empty()) {
+      md << "Not measured in this run: the profiled durable run left no CPU times or profile.\n\n";
+      return;
+    }
+    double rate = r.med(is("parley", "profile-mariadb"), "receipts_per_s");
+    auto us_per_receipt = [&](double cpu) { return cpu / (rate * secs) * 1e6; };
+    md << "A second durable run on MariaDB (" << fmt(rate)
+       << " RECEIPTs/s) with `perf record -e cpu-clock -F 999 -g` on each process, and the CPU "
+          "time each used (`/proc/<pid>/stat` utime + stime) over the same "
+       << fmt(secs, 1) << " s inside the counted window: **parley " << fmt(parley_s / secs, 2)
+       << " core, mariadbd " << fmt(db_s / secs, 2) << " core** of the machine's " << fact("cores")
+       << " (" << fmt(us_per_receipt(parley_s), 1) << " and " << fmt(us_per_receipt(db_s), 1)
+       << " µs of CPU per RECEIPT).\n\n";
+    auto top = [&](const std::string& who, const std::vector<sample>& samples, double cpu) {
+      if (samples.empty()) {
+        md << who << ": no profile in this run (perf missing or failed).\n\n";
+        return;
+      }
+      std::map<std::string, double> by_dso;
+      for (auto& smp : samples) by_dso[smp.dso] += smp.pct;
+      std::vector<std::pair<std::string, double>> dsos(by_dso.begin(), by_dso.end());
+      std::sort(dsos.begin(), dsos.end(), [](auto& a, auto& b) { return a.second > b.second; });
+      md << "Hottest symbols of " << who << " (self time; by binary:";
+      for (std::size_t i = 0; i < dsos.size() && i < 4; ++i)
+        md << (i ? "," : "") << " " << dsos[i].first << " " << fmt(dsos[i].second, 1) << " %";
+      md << "):\n\n| share | ns per RECEIPT | where | symbol |\n|---|---|---|---|\n";
+      for (std::size_t i = 0; i < samples.size() && i < 15; ++i)
+        md << "| " << fmt(samples[i].pct, 2) << " % | "
+           << fmt(samples[i].pct / 100.0 * us_per_receipt(cpu) * 1000.0) << " | " << samples[i].dso
+           << " | `" << table_cell(samples[i].sym.substr(0, 110)) << "` |\n";
+      md << "\n";
+    };
+    top("parley", parley, parley_s);
+    top("mariadbd", db, db_s);
+  }
+
+  void before_after() {
+    md << "## Before and after\n\n";
+    if (!pass_ran("-baseline")) {
+      md << (has("baseline") ? "Not measured in this run: the baseline pass left no results."
+                             : "No baseline in this run (`BASELINE=<rev> bench/run-all.sh` adds "
+                               "one).")
+         << "\n\n";
+      return;
+    }
+    md << "The durable and fan-out scenarios against Parley at the baseline **"
+       << fact("baseline")
+       << "** (`git archive` of the revision, built with the same flags; its own fresh server and "
+          "users, minted the same way) and against this tree ("
+       << fact("parley")
+       << "), both on SQLite, in the same run (the baseline a few minutes after this tree). For "
+          "latencies a negative change is an improvement.\n\n"
+       << "| measurement | baseline | this tree | change |\n|---|---|---|---|\n";
+    for (auto& f : figures()) {
+      double before = value(f, "parley", "-baseline"), after = value(f, "parley", "");
+      md << "| " << f.name << " | " << show(f, before) << " | " << show(f, after) << " | "
+         << change(before, after) << " |\n";
+    }
+    md << "\n";
+  }
+
   void latency_table(const std::string& title,
                      const std::vector<std::pair<std::string, results::pred>>& rows,
                      const std::string& field) {
@@ -330,6 +510,11 @@ struct writer {
         for (double rate : {0.0, in.fixed_deliveries / k})
           rows.emplace_back(t + " fan-out K=" + std::to_string(k),
                             is(t, "fanout-" + std::to_string(k), rate, 2000.0));
+    for (auto& [suffix, name] : other_passes)
+      for (int k : {10, 100, 1000})
+        for (double rate : {0.0, in.fixed_deliveries / k})
+          rows.emplace_back(name + " fan-out K=" + std::to_string(k),
+                            is("parley", "fanout-" + std::to_string(k) + suffix, rate, 2000.0));
     for (std::string t : {"parley", "rabbitmq"})
       for (double n : {5000.0, 19000.0})
         rows.emplace_back(t + " fan-out K=100, " + fmt(n) + " connections",
@@ -339,10 +524,12 @@ struct writer {
     latency_table("Many DMs (2,000 pairs; both members subscribed, the sender counts too)",
                   {{"parley dm", is("parley", "dm")}, {"rabbitmq dm", is("rabbitmq", "dm")}},
                   "delivery_latency_us");
-    latency_table("Durable sends (latency: SEND → RECEIPT)",
-                  {{"parley durable", is("parley", "durable")},
-                   {"rabbitmq durable", is("rabbitmq", "durable")}},
-                  "receipt_latency_us");
+    std::vector<std::pair<std::string, results::pred>> durable = {
+        {"parley durable", is("parley", "durable")},
+        {"rabbitmq durable", is("rabbitmq", "durable")}};
+    for (auto& [suffix, name] : other_passes)
+      durable.emplace_back(name + " durable", is("parley", "durable" + suffix));
+    latency_table("Durable sends (latency: SEND → RECEIPT)", durable, "receipt_latency_us");
 
     md << "### Idle sessions (each subscribed to 3 rooms of 10)\n\nServer RSS is user-space memory "
           "(`VmRSS`); kernel socket memory is not in it and is shown separately as the growth of "
@@ -508,22 +695,7 @@ struct writer {
   // per delivery in the profiled run.
   void profile() {
     md << "## Profile of one fan-out run\n\n";
-    std::ifstream in_profile(in.profile);
-    struct sample {
-      double pct;
-      std::string dso, sym;
-    };
-    std::vector<sample> samples;
-    for (std::string line; std::getline(in_profile, line);) {
-      std::istringstream l(line);
-      std::string pct, dso, kind;
-      if (!(l >> pct >> dso >> kind) || pct.back() != '%') continue;
-      std::string sym;
-      std::getline(l, sym);
-      sym.erase(0, sym.find_first_not_of(' '));
-      sym = sym.substr(0, sym.find("  "));  // perf pads the symbol column and appends more
-      samples.push_back({std::stod(pct), dso, kind == "[k]" ? "[k] " + sym : sym});
-    }
+    auto samples = read_profile(in.profile);
     if (samples.empty()) {
       md << "(no profile in this run)\n\n" << slurp(in.analysis) << "\n";
       return;
@@ -615,14 +787,10 @@ struct writer {
     md << "\nHottest symbols (self time; `perf report --no-children -g none --sort "
           "dso,symbol`):\n\n"
           "| share | ns per delivery | where | symbol |\n|---|---|---|---|\n";
-    for (std::size_t i = 0; i < samples.size() && i < 30; ++i) {
-      auto sym = samples[i].sym.substr(0, 110);
-      for (auto& ch : sym)
-        if (ch == '|') ch = '/';
+    for (std::size_t i = 0; i < samples.size() && i < 30; ++i)
       md << "| " << fmt(samples[i].pct, 2) << " % | "
          << fmt(std::isnan(us) ? NAN : samples[i].pct / 100.0 * us * 1000.0) << " | "
-         << samples[i].dso << " | `" << sym << "` |\n";
-    }
+         << samples[i].dso << " | `" << table_cell(samples[i].sym.substr(0, 110)) << "` |\n";
     md << "\n" << slurp(in.analysis) << "\n";
   }
 };
@@ -641,6 +809,10 @@ int main(int argc, char** argv) {
   app.add_option("--syscalls", in.syscalls, "perf stat --per-thread output (system calls)");
   app.add_option("--syscalls-seconds", in.syscalls_seconds, "seconds perf stat counted");
   app.add_option("--analysis", in.analysis, "hand-written reading of the profile (markdown)");
+  app.add_option("--mariadb-parley-profile", in.mariadb_parley_profile,
+                 "perf report text: parley during the MariaDB pass's profiled durable run");
+  app.add_option("--mariadb-server-profile", in.mariadb_server_profile,
+                 "perf report text: mariadbd during the same run");
   app.add_option("--fixed-deliveries", in.fixed_deliveries,
                  "offered deliveries/s of the fixed-rate fan-out");
   app.add_option("--window", in.window, "messages in flight per sender in the max runs");
@@ -659,6 +831,8 @@ int main(int argc, char** argv) {
            "are minted: `parley admin mint-users` (see *Method* below).\n\n";
     w.machine();
     w.headline();
+    w.storage_engines();
+    w.before_after();
     w.details();
     w.micro();
     w.plots();
