@@ -1,9 +1,10 @@
 #include "store/mariadb/mariadb_store.hpp"
 
-#include "store/mariadb/commit_pipeline.hpp"
+#include "store/commit_pipeline.hpp"
 #include "store/mariadb/connection.hpp"
 #include "store/mariadb/pool.hpp"
 #include "store/mariadb/schema.hpp"
+#include "store/rows.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -21,12 +22,6 @@ constexpr const char* room_cols = "chat_id, name, type, description, icon, creat
 constexpr const char* msg_cols =
     "message_id, chat_id, seq, user_id, content, type, status, `timestamp`, edited, "
     "client_message_id";
-
-std::string sql(std::initializer_list<std::string_view> parts) {
-  std::string out;
-  for (auto p : parts) out += p;
-  return out;
-}
 
 // `head`, then `group` n times joined by `sep`, then `tail`: SQL for a statement over n items.
 std::string repeated(std::string_view head, std::string_view group, std::string_view sep,
@@ -71,38 +66,6 @@ void in_chunks(connection& db, const std::vector<T>& items, bool pad, SqlFor sql
     rows(db.cached(sql_for(arity)).execute_values(values));
     at += take;
   }
-}
-
-user read_user(const statement& s, int c = 0) {
-  return user{s.text(c),     s.text(c + 1),     s.text(c + 2),    s.text(c + 3),
-              s.text(c + 4), s.opt_text(c + 5), s.opt_text(c + 6)};
-}
-
-room read_room(const statement& s, int c = 0) {
-  room r;
-  r.chat_id = s.int64(c);
-  r.name = s.text(c + 1);
-  r.type = parse_room_type(s.text(c + 2)).value_or(room_type::private_room);
-  r.description = s.opt_text(c + 3);
-  r.icon = s.opt_text(c + 4);
-  r.created_at = core::from_epoch_ms(s.int64(c + 5));
-  r.last_seq = s.int64(c + 6);
-  return r;
-}
-
-message read_message(const statement& s, int c = 0) {
-  message m;
-  m.message_id = s.text(c);
-  m.chat_id = s.int64(c + 1);
-  m.seq = s.int64(c + 2);
-  m.user_id = s.text(c + 3);
-  m.content = s.text(c + 4);
-  m.type = parse_message_type(s.text(c + 5)).value_or(message_type::text);
-  m.status = static_cast<message_status>(std::clamp<std::int64_t>(s.int64(c + 6), 0, 2));
-  m.timestamp = core::from_epoch_ms(s.int64(c + 7));
-  m.edited = s.int64(c + 8) != 0;
-  m.client_message_id = s.opt_text(c + 9);
-  return m;
 }
 
 std::vector<message> read_messages(statement& s) {

@@ -35,12 +35,15 @@
 #include <unordered_map>
 #include <vector>
 
+namespace parley::store {
+class commit_pipeline;
+class write_job;
+}  // namespace parley::store
+
 namespace parley::store::mariadb {
 
 class connection;
 class connection_pool;
-class commit_pipeline;
-class write_job;
 
 struct options {
   std::string dsn;               // mariadb://user:password@host:port/database

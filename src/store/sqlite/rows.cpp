@@ -1,48 +1,8 @@
 #include "store/sqlite/rows.hpp"
 
-#include <algorithm>
-
 namespace parley::store::sqlite {
 
 using core::problem;
-
-user read_user(const statement& s, int c) {
-  return user{s.text(c),     s.text(c + 1),     s.text(c + 2),    s.text(c + 3),
-              s.text(c + 4), s.opt_text(c + 5), s.opt_text(c + 6)};
-}
-
-room read_room(const statement& s, int c) {
-  room r;
-  r.chat_id = s.int64(c);
-  r.name = s.text(c + 1);
-  r.type = parse_room_type(s.text(c + 2)).value_or(room_type::private_room);
-  r.description = s.opt_text(c + 3);
-  r.icon = s.opt_text(c + 4);
-  r.created_at = core::from_epoch_ms(s.int64(c + 5));
-  r.last_seq = s.int64(c + 6);
-  return r;
-}
-
-message read_message(const statement& s, int c) {
-  message m;
-  m.message_id = s.text(c);
-  m.chat_id = s.int64(c + 1);
-  m.seq = s.int64(c + 2);
-  m.user_id = s.text(c + 3);
-  m.content = s.text(c + 4);
-  m.type = parse_message_type(s.text(c + 5)).value_or(message_type::text);
-  m.status = static_cast<message_status>(std::clamp<std::int64_t>(s.int64(c + 6), 0, 2));
-  m.timestamp = core::from_epoch_ms(s.int64(c + 7));
-  m.edited = s.int64(c + 8) != 0;
-  m.client_message_id = s.opt_text(c + 9);
-  return m;
-}
-
-std::string sql(std::initializer_list<std::string_view> parts) {
-  std::string out;
-  for (auto p : parts) out += p;
-  return out;
-}
 
 std::optional<message> find_message(connection& db, const std::string& id) {
   auto& s = db.cached(sql({"SELECT ", msg_cols, " FROM messages WHERE message_id = ?"}));

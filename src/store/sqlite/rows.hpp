@@ -3,10 +3,10 @@
 // Internal to store/sqlite.
 #include "core/problem.hpp"
 #include "store/model.hpp"
+#include "store/rows.hpp"
 #include "store/sqlite/db.hpp"
 
 #include <cstdint>
-#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,13 +21,7 @@ inline constexpr const char* msg_cols =
     "message_id, chat_id, seq, user_id, content, type, status, timestamp, edited, "
     "client_message_id";
 
-// The row at `s`'s current step, its columns from `c` on in the order of *_cols.
-user read_user(const statement& s, int c = 0);
-room read_room(const statement& s, int c = 0);
-message read_message(const statement& s, int c = 0);
-
-// The concatenation of `parts`: SQL built from the column lists above.
-std::string sql(std::initializer_list<std::string_view> parts);
+// Rows become model values with store/rows.hpp (read_user, read_room, read_message, sql).
 
 std::optional<message> find_message(connection& db, const std::string& id);
 std::optional<member> find_member(connection& db, std::int64_t chat_id, const std::string& uid);

@@ -1,9 +1,9 @@
-// The adapter's lifecycle and its write pipeline: writer, callbacks, checkpointer. The operations
+// The adapter's lifecycle and its writes: the commit step the shared pipeline runs
+// (store/commit_pipeline.hpp), and the checkpointer. The operations
 // are in users.cpp (users, presence rows, refresh tokens), rooms.cpp and messages.cpp (the log and
 // history); the schema in schema.cpp.
 #include "store/sqlite/sqlite_store.hpp"
 
-#include "obs/metrics.hpp"
 #include "store/sqlite/db.hpp"
 #include "store/sqlite/schema.hpp"
 #include "store/sqlite/writer_jobs.hpp"
@@ -41,21 +41,15 @@ sqlite_store::sqlite_store(options opt, const core::clock& clock)
   recent.reset();
   sqlite3_wal_hook(db.raw(), &sqlite_store::on_wal_commit, this);
   checkpointer_ = std::thread([this] { checkpoint_loop(); });
-  callbacks_ = std::thread([this] { callback_loop(); });
-  writer_ = std::thread([this] { writer_loop(); });
+  pipeline_ = std::make_unique<commit_pipeline>(
+      opt_.max_batch, commit_pipeline::hooks{[this](batch& jobs) { commit_jobs(jobs); },
+                                             opt_.on_callbacks_begin, opt_.on_callbacks_end});
 }
 
 sqlite_store::~sqlite_store() { close(); }
 
 void sqlite_store::close() {
-  {
-    std::lock_guard lock(queue_mutex_);
-    if (stopping_) return;
-    stopping_ = true;
-  }
-  queue_cv_.notify_all();
-  if (writer_.joinable()) writer_.join();  // drains the queue, then ends the callback thread
-  if (callbacks_.joinable()) callbacks_.join();
+  if (pipeline_) pipeline_->close();  // every queued write committed and its caller told
   {
     std::lock_guard lock(checkpoint_mutex_);
     checkpointer_stopping_ = true;
@@ -76,18 +70,7 @@ sqlite_store::read_lease sqlite_store::read() {
   return read_lease(*this, std::make_unique<connection>(opt_.file.string(), opt_.full_sync));
 }
 
-void sqlite_store::submit(job_ptr j) {
-  {
-    std::lock_guard lock(queue_mutex_);
-    if (!stopping_) {
-      queue_.push_back(std::move(j));
-      j = nullptr;
-    }
-  }
-  if (!j) return queue_cv_.notify_one();
-  j->fail(problem::internal("Store is shutting down"));
-  j->finish();
-}
+void sqlite_store::submit(job_ptr j) { pipeline_->submit(std::move(j)); }
 
 std::optional<std::int64_t> sqlite_store::next_seq(connection& db, std::int64_t chat_id,
                                                    std::int64_t now_ms) {
@@ -118,8 +101,9 @@ bool sqlite_store::commit_batch(connection& db, batch& jobs) {
   try {
     db.cached("BEGIN IMMEDIATE").run();
     for (auto& j : jobs) {
-      if (j->reads_rooms) flush_room_seqs(db);
-      j->run(db);
+      auto& one = static_cast<job&>(*j);
+      if (one.reads_rooms) flush_room_seqs(db);
+      one.run(db);
     }
     flush_room_seqs(db);
     db.reset_statements();
@@ -138,66 +122,15 @@ bool sqlite_store::commit_batch(connection& db, batch& jobs) {
   }
 }
 
-void sqlite_store::writer_loop() {
-  pthread_setname_np(pthread_self(), "parley-writer");  // for top -H, perf and /proc
-  auto& db = *writer_db_;
-  auto& metrics = obs::global();
-  for (;;) {
-    batch jobs;
-    {
-      std::unique_lock lock(queue_mutex_);
-      queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) break;  // stopping and drained
-      while (!queue_.empty() && jobs.size() < opt_.max_batch) {
-        jobs.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
-    if (!commit_batch(db, jobs)) {
-      // Find the failing job: each alone in its own transaction, so the others still commit.
-      for (auto& j : jobs) {
-        batch one;
-        one.push_back(std::move(j));
-        if (jobs.size() == 1 || !commit_batch(db, one))
-          one.front()->fail(problem::internal("Storage unavailable"));
-        j = std::move(one.front());
-      }
-    }
-    metrics.store_commits.fetch_add(1, std::memory_order_relaxed);
-    metrics.store_jobs.fetch_add(jobs.size(), std::memory_order_relaxed);
-    {
-      std::lock_guard lock(done_mutex_);
-      done_.push_back(std::move(jobs));
-    }
-    done_cv_.notify_one();
-  }
-  {
-    std::lock_guard lock(done_mutex_);
-    writer_finished_ = true;
-  }
-  done_cv_.notify_one();
-}
-
-void sqlite_store::callback_loop() {
-  pthread_setname_np(pthread_self(), "parley-commits");
-  for (;;) {
-    batch jobs;
-    {
-      std::unique_lock lock(done_mutex_);
-      done_cv_.wait(lock, [&] { return writer_finished_ || !done_.empty(); });
-      if (done_.empty()) return;  // the writer is done and so are we
-      jobs = std::move(done_.front());
-      done_.pop_front();
-    }
-    if (opt_.on_callbacks_begin) opt_.on_callbacks_begin();
-    for (auto& j : jobs) {
-      try {
-        j->finish();
-      } catch (const std::exception& e) {
-        spdlog::error("sqlite: a write callback threw: {}", e.what());
-      }
-    }
-    if (opt_.on_callbacks_end) opt_.on_callbacks_end();
+void sqlite_store::commit_jobs(batch& jobs) {
+  if (commit_batch(*writer_db_, jobs)) return;
+  // Find the failing job: each alone in its own transaction, so the others still commit.
+  for (auto& j : jobs) {
+    batch one;
+    one.push_back(std::move(j));
+    if (jobs.size() == 1 || !commit_batch(*writer_db_, one))
+      one.front()->fail(problem::internal("Storage unavailable"));
+    j = std::move(one.front());
   }
 }
 

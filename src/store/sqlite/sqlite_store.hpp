@@ -1,7 +1,8 @@
 #pragma once
 // The embedded store: one SQLite file in WAL mode, written by one thread and read by a pool.
 //
-// The write path is a three-stage pipeline, one thread per stage, so the serial stage does only
+// The write path is a three-stage pipeline, one thread per stage (the writer and callback stages
+// are store::commit_pipeline, shared with the MariaDB adapter), so the serial stage does only
 // SQL (docs/adr/0002):
 //   writer      takes whatever jobs are queued (up to max_batch) and runs them in ONE transaction
 //               (group commit: one fsync per batch). Jobs do not get a SAVEPOINT each: if one
@@ -17,6 +18,7 @@
 // ids and sequence numbers and commits in that order, the single writer *is* the per-room order.
 #include "core/ids.hpp"
 #include "core/time.hpp"
+#include "store/commit_pipeline.hpp"
 #include "store/sqlite/retry_window.hpp"
 #include "store/store.hpp"
 
@@ -108,12 +110,9 @@ class sqlite_store final : public store {
   // A write job: run() inside the batch transaction (throws on a storage error), then finish()
   // on the callback thread with run()'s outcome, or with fail()'s if the transaction did not
   // commit. One allocation per job.
-  class job {
+  class job : public write_job {
    public:
-    virtual ~job() = default;
     virtual void run(connection& db) = 0;
-    virtual void fail(const core::problem& p) = 0;
-    virtual void finish() = 0;
     // False for jobs that neither read nor write `rooms.last_seq`/`last_activity`: the batch's
     // in-memory room counters need not be written out before them.
     bool reads_rooms = true;
@@ -121,7 +120,7 @@ class sqlite_store final : public store {
   template <class T, class F>
   class typed_job;
   using job_ptr = std::unique_ptr<job>;
-  using batch = std::vector<job_ptr>;
+  using batch = commit_pipeline::batch;
 
   // The next sequence number of a room within the current batch (nullopt: no such room).
   std::optional<std::int64_t> next_seq(connection& db, std::int64_t chat_id, std::int64_t now_ms);
@@ -134,9 +133,10 @@ class sqlite_store final : public store {
   void submit_async(callback<T> done, F&& body, bool reads_rooms = true);
   template <class T, class F>
   outcome<T> write_sync(F&& f);
-  void writer_loop();
+  // The pipeline's commit step (writer thread): the batch in one transaction, or, if it rolled
+  // back, each job alone so the failing one cannot undo the others.
+  void commit_jobs(batch& jobs);
   bool commit_batch(connection& db, batch& jobs);  // false: rolled back
-  void callback_loop();
   void checkpoint_loop();
   static int on_wal_commit(void* self, ::sqlite3* db, const char* name, int pages);
 
@@ -154,25 +154,17 @@ class sqlite_store final : public store {
   std::unordered_map<std::int64_t, room_seq> room_seqs_;  // writer thread only, one batch
   retry_window retries_;                                   // writer thread only
 
-  std::mutex queue_mutex_;
-  std::condition_variable queue_cv_;
-  std::deque<job_ptr> queue_;
-  bool stopping_ = false;
-
-  std::mutex done_mutex_;
-  std::condition_variable done_cv_;
-  std::deque<batch> done_;
-  bool writer_finished_ = false;
-
   std::mutex checkpoint_mutex_;
   std::condition_variable checkpoint_cv_;
   bool checkpoint_wanted_ = false;
   bool checkpointer_stopping_ = false;
 
-  std::thread writer_, callbacks_, checkpointer_;
+  std::thread checkpointer_;
 
   std::mutex pool_mutex_;
   std::vector<std::unique_ptr<connection>> idle_readers_;
+
+  std::unique_ptr<commit_pipeline> pipeline_;  // last: its threads use everything above
 };
 
 }  // namespace parley::store::sqlite

@@ -1,4 +1,4 @@
-#include "store/mariadb/commit_pipeline.hpp"
+#include "store/commit_pipeline.hpp"
 
 #include "obs/metrics.hpp"
 
@@ -6,7 +6,7 @@
 
 #include <pthread.h>
 
-namespace parley::store::mariadb {
+namespace parley::store {
 
 commit_pipeline::commit_pipeline(std::size_t max_batch, hooks h)
     : max_batch_(max_batch ? max_batch : 1), hooks_(std::move(h)) {
@@ -84,11 +84,11 @@ void commit_pipeline::callback_loop() {
       try {
         j->finish();
       } catch (const std::exception& e) {
-        spdlog::error("mariadb: a write callback threw: {}", e.what());
+        spdlog::error("store: a write callback threw: {}", e.what());
       }
     }
     if (hooks_.on_callbacks_end) hooks_.on_callbacks_end();
   }
 }
 
-}  // namespace parley::store::mariadb
+}  // namespace parley::store

@@ -5,8 +5,7 @@
 // on_callbacks_begin/end. `commit` decides every job's outcome (run, refused or failed); the
 // pipeline only guarantees the order and that no callback runs before its batch was committed.
 //
-// The SQLite adapter has the same three stages inline in sqlite_store; this is the same design as
-// a reusable piece (a candidate to move to src/store/ and serve both adapters).
+// Both adapters use it (sqlite_store, mariadb_store); it links no database library.
 #include "core/problem.hpp"
 
 #include <condition_variable>
@@ -17,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-namespace parley::store::mariadb {
+namespace parley::store {
 
 class write_job {
  public:
@@ -67,4 +66,4 @@ class commit_pipeline {
   std::thread writer_, callbacks_;  // last: they start once everything above exists
 };
 
-}  // namespace parley::store::mariadb
+}  // namespace parley::store
