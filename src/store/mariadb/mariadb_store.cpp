@@ -230,7 +230,7 @@ mariadb_store::mariadb_store(options opt, const core::clock& clock)
     migrate(*writer_db_);
     // Ids keep increasing across restarts even if the clock now reads earlier than the newest id.
     auto& newest = writer_db_->cached("SELECT max(message_id) FROM messages");
-    if (newest.execute().fetch() && !newest.is_null(0)) ulids_.resume_after(newest.text(0));
+    if (newest.execute().fetch() && !newest.is_null(0)) sequencer_.continue_after(newest.text(0));
   } catch (const db_error& e) {
     // e names host:port/database and the server's message; the password is in neither.
     if (e.connection_lost() || e.transient())
@@ -300,18 +300,17 @@ std::optional<mariadb_store::batch_failure> mariadb_store::run_batch(batch& jobs
     write_appended(db);
     flush_room_seqs(db);
     tx.commit();  // only now may any of these jobs report success
-    room_seqs_.clear();
     reads_.clear();
     return std::nullopt;
   } catch (const db_error& e) {
-    room_seqs_.clear();
+    sequencer_.abandon();
     reads_.clear();
     spdlog::error("mariadb: batch of {} rolled back: {}", jobs.size(), e.what());
     if (e.connection_lost()) return batch_failure{problem::unavailable(), true};
     if (e.transient()) return batch_failure{problem::unavailable(), false};
     return batch_failure{problem::internal("Storage error")};
   } catch (const std::exception& e) {
-    room_seqs_.clear();
+    sequencer_.abandon();
     reads_.clear();
     spdlog::error("mariadb: batch of {} rolled back: {}", jobs.size(), e.what());
     return batch_failure{problem::internal("Storage error")};
@@ -323,7 +322,6 @@ void mariadb_store::lock_rooms(connection& db, const batch& jobs) {
   for (auto& j : jobs)
     if (auto id = static_cast<const job&>(*j).seq_room) ids.insert(id);
   std::vector<std::int64_t> rooms(ids.begin(), ids.end());
-  auto now_ms = core::epoch_ms(clock_.now());
   in_chunks(
       db, rooms, true,
       [](std::size_t n) {
@@ -334,11 +332,9 @@ void mariadb_store::lock_rooms(connection& db, const batch& jobs) {
       },
       [](std::int64_t id, auto& v) { v.emplace_back(id); },
       [&](statement& s) {
-        while (s.fetch()) {  // a room that does not exist is missing: its appends are refused
-          room_seqs_[s.int64(0)] = {s.int64(1), now_ms, false};
-          // Another node may have written the room last, with ids ahead of ours.
-          if (!s.is_null(2)) ulids_.resume_after(s.text(2));
-        }
+        // A room that does not exist is missing: its appends are refused. Another node may
+        // have written the room last, with ids ahead of ours: numbering continues after them.
+        while (s.fetch()) sequencer_.start(s.int64(0), s.int64(1), s.is_null(2) ? "" : s.text(2));
       });
 }
 
@@ -394,20 +390,9 @@ appended mariadb_store::append_in_batch(const new_message& m) {
     auto it = reads_.sent.find({m.user_id, *m.client_message_id});
     if (it != reads_.sent.end()) return {append_verdict::duplicate, it->second};
   }
-  auto now = clock_.now();
-  auto now_ms = core::epoch_ms(now);
-  auto seq = next_seq(m.chat_id, now_ms);
-  if (!seq) return {append_verdict::not_a_member, {}};  // the room is gone
-  message msg;
-  msg.chat_id = m.chat_id;
-  msg.seq = *seq;
-  msg.user_id = m.user_id;
-  msg.content = m.content;
-  msg.type = m.type;
-  msg.status = message_status::sent;
-  msg.timestamp = core::from_epoch_ms(now_ms);
-  msg.client_message_id = m.client_message_id;
-  msg.message_id = ulids_.next(now);
+  auto placed = sequencer_.place(m, clock_.now());
+  if (!placed) return {append_verdict::not_a_member, {}};  // the room is gone
+  auto& msg = *placed;
   // A retry later in this batch finds it here.
   if (m.client_message_id) reads_.sent.emplace(std::pair(m.user_id, *m.client_message_id), msg);
   reads_.unwritten.push_back(msg);
@@ -442,18 +427,11 @@ void mariadb_store::write_appended(connection& db) {
   reads_.unwritten.clear();
 }
 
-std::optional<std::int64_t> mariadb_store::next_seq(std::int64_t chat_id, std::int64_t now_ms) {
-  auto it = room_seqs_.find(chat_id);
-  if (it == room_seqs_.end()) return std::nullopt;
-  it->second.last_activity_ms = now_ms;
-  it->second.appended = true;
-  return ++it->second.last_seq;
-}
-
 void mariadb_store::flush_room_seqs(connection& db) {
   auto& s = db.cached("UPDATE rooms SET last_seq = ?, last_activity = ? WHERE chat_id = ?");
-  for (auto& [chat_id, r] : room_seqs_)
-    if (r.appended) s.execute(r.last_seq, r.last_activity_ms, chat_id);
+  sequencer_.settle([&](const chat::room_sequencer::moved& r) {
+    s.execute(r.last_seq, r.last_activity_ms, r.chat_id);
+  });
 }
 
 // ---- the synchronous path ----------------------------------------------------------------

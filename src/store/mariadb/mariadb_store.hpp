@@ -20,6 +20,7 @@
 //   with core::problem::unavailable() (503). A connection lost *during* COMMIT leaves the outcome
 //   in doubt: the jobs fail with 503 although their batch may have committed; the client's retry
 //   with the same clientMessageId then gets the original back (duplicate) instead of a copy.
+#include "chat/sequencer.hpp"
 #include "core/ids.hpp"
 #include "core/time.hpp"
 #include "store/mariadb/dsn.hpp"
@@ -127,7 +128,6 @@ class mariadb_store final : public store {
   std::optional<batch_failure> run_batch(batch& jobs);  // writer thread; nullopt: committed
   connection& writer_connection();                      // writer thread; reopens a broken one
   void lock_rooms(connection& db, const batch& jobs);
-  std::optional<std::int64_t> next_seq(std::int64_t chat_id, std::int64_t now_ms);
   void flush_room_seqs(connection& db);
   // The appends of a batch share their round trips: their conditions are read for all of them
   // at the start of the batch, and their rows are inserted together (docs/adr/0006).
@@ -150,13 +150,8 @@ class mariadb_store final : public store {
 
   // Writer thread only.
   std::unique_ptr<connection> writer_db_;
-  core::ulid_generator ulids_;
-  struct room_seq {
-    std::int64_t last_seq;
-    std::int64_t last_activity_ms;
-    bool appended;  // false: locked for the batch, but nothing appended; not written back
-  };
-  std::unordered_map<std::int64_t, room_seq> room_seqs_;  // the rooms locked by the open batch
+  // The ordering point: started for the rooms the open batch locked, from their locked rows.
+  chat::room_sequencer sequencer_;
   // What the open batch read for its appends, and what they added.
   struct batch_reads {
     std::set<std::pair<std::int64_t, std::string>> members;  // (room, sender) pairs that hold

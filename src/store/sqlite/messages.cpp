@@ -34,20 +34,9 @@ void sqlite_store::append(new_message m, callback<appended> done) {
             }
           }
         }
-        auto now = clock_.now();
-        auto now_ms = core::epoch_ms(now);
-        auto seq = next_seq(db, m.chat_id, now_ms);
-        if (!seq) return appended{append_verdict::not_a_member, {}};  // the room is gone
-        message msg;
-        msg.chat_id = m.chat_id;
-        msg.seq = *seq;
-        msg.user_id = m.user_id;
-        msg.content = m.content;
-        msg.type = m.type;
-        msg.status = message_status::sent;
-        msg.timestamp = core::from_epoch_ms(now_ms);
-        msg.client_message_id = m.client_message_id;
-        msg.message_id = ulids_.next(now);
+        auto placed = place(db, m);
+        if (!placed) return appended{append_verdict::not_a_member, {}};  // the room is gone
+        auto& msg = *placed;
         auto& ins = db.cached(insert);
         ins.bind(1, msg.message_id)
             .bind(2, msg.chat_id)
@@ -56,7 +45,7 @@ void sqlite_store::append(new_message m, callback<appended> done) {
             .bind(5, msg.content)
             .bind(6, to_string(msg.type))
             .bind(7, static_cast<std::int64_t>(msg.status))
-            .bind(8, now_ms)
+            .bind(8, core::epoch_ms(msg.timestamp))
             .bind(9, false)
             .bind(10, msg.client_message_id);
         if (key)

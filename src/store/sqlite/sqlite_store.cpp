@@ -30,7 +30,7 @@ sqlite_store::sqlite_store(options opt, const core::clock& clock)
   // Ids must keep increasing across restarts, even if the clock now reads earlier than the newest
   // stored id (clock step, fast restart within the same millisecond).
   auto& newest = db.cached("SELECT max(message_id) FROM messages");
-  if (newest.step() && !newest.is_null(0)) ulids_.resume_after(newest.text(0));
+  if (newest.step() && !newest.is_null(0)) sequencer_.continue_after(newest.text(0));
   newest.reset();
   // The retry window as it was: the newest sends with a client id, oldest first.
   auto& recent = db.cached(
@@ -72,28 +72,23 @@ sqlite_store::read_lease sqlite_store::read() {
 
 void sqlite_store::submit(job_ptr j) { pipeline_->submit(std::move(j)); }
 
-std::optional<std::int64_t> sqlite_store::next_seq(connection& db, std::int64_t chat_id,
-                                                   std::int64_t now_ms) {
-  auto it = room_seqs_.find(chat_id);
-  if (it == room_seqs_.end()) {
+std::optional<message> sqlite_store::place(connection& db, const new_message& m) {
+  if (!sequencer_.started(m.chat_id)) {
     auto& s = db.cached("SELECT last_seq FROM rooms WHERE chat_id = ?");
-    s.bind(1, chat_id);
+    s.bind(1, m.chat_id);
     if (!s.step()) return std::nullopt;
-    it = room_seqs_.emplace(chat_id, room_seq{s.int64(0), now_ms}).first;
+    sequencer_.start(m.chat_id, s.int64(0));  // ids: the writer continues its own, see the start
     s.reset();
   }
-  it->second.last_activity_ms = now_ms;
-  return ++it->second.last_seq;
+  return sequencer_.place(m, clock_.now());
 }
 
 void sqlite_store::flush_room_seqs(connection& db) {
-  if (room_seqs_.empty()) return;
   auto& s = db.cached("UPDATE rooms SET last_seq = ?, last_activity = ? WHERE chat_id = ?");
-  for (auto& [chat_id, r] : room_seqs_) {
+  sequencer_.settle([&](const chat::room_sequencer::moved& r) {
     s.reset();
-    s.bind(1, r.last_seq).bind(2, r.last_activity_ms).bind(3, chat_id).run();
-  }
-  room_seqs_.clear();
+    s.bind(1, r.last_seq).bind(2, r.last_activity_ms).bind(3, r.chat_id).run();
+  });
 }
 
 bool sqlite_store::commit_batch(connection& db, batch& jobs) {
@@ -110,7 +105,7 @@ bool sqlite_store::commit_batch(connection& db, batch& jobs) {
     db.cached("COMMIT").run();
     return true;
   } catch (const std::exception& e) {
-    room_seqs_.clear();
+    sequencer_.abandon();
     retries_.forget_after(retries_mark);
     db.reset_statements();
     spdlog::error("sqlite: batch of {} rolled back: {}", jobs.size(), e.what());

@@ -16,6 +16,7 @@
 //               reports it past checkpoint_pages, instead of the writer doing it inline.
 // Reads use pooled connections and never wait for the writer. Because one thread assigns message
 // ids and sequence numbers and commits in that order, the single writer *is* the per-room order.
+#include "chat/sequencer.hpp"
 #include "core/ids.hpp"
 #include "core/time.hpp"
 #include "store/commit_pipeline.hpp"
@@ -122,8 +123,9 @@ class sqlite_store final : public store {
   using job_ptr = std::unique_ptr<job>;
   using batch = commit_pipeline::batch;
 
-  // The next sequence number of a room within the current batch (nullopt: no such room).
-  std::optional<std::int64_t> next_seq(connection& db, std::int64_t chat_id, std::int64_t now_ms);
+  // Places an append in its room's order (nullopt: no such room); the room's stored position is
+  // read once per batch.
+  std::optional<message> place(connection& db, const new_message& m);
   void flush_room_seqs(connection& db);
 
   void submit(job_ptr j);
@@ -146,13 +148,8 @@ class sqlite_store final : public store {
   options opt_;
   const core::clock& clock_;
   std::unique_ptr<connection> writer_db_;
-  core::ulid_generator ulids_;  // writer thread only
-  struct room_seq {
-    std::int64_t last_seq;
-    std::int64_t last_activity_ms;
-  };
-  std::unordered_map<std::int64_t, room_seq> room_seqs_;  // writer thread only, one batch
-  retry_window retries_;                                   // writer thread only
+  chat::room_sequencer sequencer_;  // writer thread only: the writer is the ordering point
+  retry_window retries_;            // writer thread only
 
   std::mutex checkpoint_mutex_;
   std::condition_variable checkpoint_cv_;
