@@ -15,8 +15,8 @@ using namespace parley;
 const std::string send_body =
     R"({"chatRoomId":4242,"content":"@b c=17 t=123456789012345 xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx","clientMessageId":"91-17-12345"})";
 
-store::message sample_message() {
-  store::message m;
+chat::message sample_message() {
+  chat::message m;
   m.message_id = "01JDZ6Y9N3S1D8Q4K2X7V5B0M9";
   m.chat_id = 4242;
   m.seq = 12345;

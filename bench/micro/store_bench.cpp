@@ -29,9 +29,9 @@ void store_append(benchmark::State& state) {
     store::sqlite::sqlite_store db({dir / "parley.db"}, clock);
     std::vector<std::pair<std::int64_t, std::string>> senders;
     for (int r = 0; r < rooms; ++r) {
-      store::user a{core::make_uuid(), "a" + std::to_string(r), "a" + std::to_string(r) + "@x",
+      chat::user a{core::make_uuid(), "a" + std::to_string(r), "a" + std::to_string(r) + "@x",
                     "A", "hash", std::nullopt, std::nullopt};
-      store::user b{core::make_uuid(), "b" + std::to_string(r), "b" + std::to_string(r) + "@x",
+      chat::user b{core::make_uuid(), "b" + std::to_string(r), "b" + std::to_string(r) + "@x",
                     "B", "hash", std::nullopt, std::nullopt};
       (void)db.create_user(a);
       (void)db.create_user(b);
@@ -50,8 +50,8 @@ void store_append(benchmark::State& state) {
       }
       for (int i = 0; i < in_flight; ++i) {
         auto& [chat, user] = senders[next++ % senders.size()];
-        db.append({chat, user, content, store::message_type::text, core::make_uuid()},
-                          [&](core::outcome<store::appended> r) {
+        db.append({chat, user, content, chat::message_type::text, core::make_uuid()},
+                          [&](core::outcome<chat::appended> r) {
                             if (!r) std::abort();
                             std::lock_guard lock(m);
                             if (--outstanding == 0) cv.notify_one();

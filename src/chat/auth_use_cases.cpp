@@ -14,7 +14,7 @@ namespace parley::chat {
 
 using namespace detail;
 
-reply service::issue_pair(const store::user& u, const std::string& family) {
+reply service::issue_pair(const user& u, const std::string& family) {
   auto access = d_.jwt.new_claims(u.user_id, u.username, auth::token_use::access);
   auto refresh = d_.jwt.new_claims(u.user_id, u.username, auth::token_use::refresh);
   d_.store.insert_refresh(auth::hash_token(refresh.jti), family, u.user_id,
@@ -53,7 +53,7 @@ outcome<reply> service::register_user(std::string_view body) {
   // `role` is ignored on purpose: nobody makes themselves an admin (original bug 5).
   if (usernames_.maybe_taken(*username) && d_.store.user_by_username(*username))
     return problem::conflict("Username already exists");
-  store::user u{core::make_uuid(), *username, *email, *full_name, d_.passwords.hash(*password),
+  user u{core::make_uuid(), *username, *email, *full_name, d_.passwords.hash(*password),
                 std::nullopt,      bio};
   auto created = d_.store.create_user(u);
   if (!created) return created.error();

@@ -26,9 +26,9 @@ void service::seed_demo() {
   const person people[] = {{"alice", "Alice Martin", "Product designer. Coffee first."},
                            {"bob", "Bob Okafor", "Backend engineer"},
                            {"carol", "Carol Nguyen", "Ops, on call this week"}};
-  std::vector<store::user> users;
+  std::vector<user> users;
   for (auto& p : people) {
-    store::user u{core::make_uuid(),
+    user u{core::make_uuid(),
                   p.username,
                   std::string(p.username) + "@demo.parley.chat",
                   p.name,
@@ -41,11 +41,11 @@ void service::seed_demo() {
     }
   }
   if (users.size() != 3) return;
-  auto say = [&](std::int64_t chat, const store::user& u, const char* text) {
+  auto say = [&](std::int64_t chat, const user& u, const char* text) {
     std::promise<void> done;
     auto f = done.get_future();
     d_.log.append({chat, u.user_id, text, message_type::text, std::nullopt},
-                  [&](outcome<store::appended>) { done.set_value(); });
+                  [&](outcome<appended>) { done.set_value(); });
     f.get();
   };
   auto dm = d_.store.find_or_create_dm(users[0].user_id, users[1].user_id);
@@ -54,7 +54,7 @@ void service::seed_demo() {
     say(dm->first.chat_id, users[1], "It did, 10 minutes ago. Metrics look clean.");
     say(dm->first.chat_id, users[0], "Great, thanks!");
   }
-  store::room g;
+  room g;
   g.name = "Parley demo";
   g.type = room_type::private_room;
   g.description = "Say hello: everyone here is a demo user (password Parley@demo1)";

@@ -61,10 +61,10 @@ outcome<reply> service::get_message(const identity& who, std::string_view messag
   return reply{views::message(*msg)};
 }
 
-outcome<store::new_message> service::parse_new(const identity& who, const json::object& body,
+outcome<new_message> service::parse_new(const identity& who, const json::object& body,
                                                std::optional<std::int64_t> path_chat_id) {
   std::map<std::string, std::string> errors;
-  store::new_message m;
+  new_message m;
   m.user_id = who.user_id;  // identity from the token, never from the body (original bug 2)
   if (path_chat_id) {
     m.chat_id = *path_chat_id;
@@ -79,7 +79,7 @@ outcome<store::new_message> service::parse_new(const identity& who, const json::
   auto type = string_field(body, "type", errors);
   auto cid = string_field(body, "clientMessageId", errors);
   if (type) {
-    auto t = store::parse_message_type(*type);
+    auto t = parse_message_type(*type);
     if (!t)
       errors["type"] = "must be TEXT, IMAGE or FILE";
     else
@@ -108,21 +108,21 @@ outcome<store::new_message> service::parse_new(const identity& who, const json::
 
 namespace {
 // What the log's verdicts mean to the caller: the message-path rules, decided here and evaluated
-// atomically by the log (store/store.hpp).
+// atomically by the log (chat/storage.hpp).
 problem not_a_member() {
   return problem::not_found("You are not a member of this chat room", core::errc::not_member);
 }
 problem no_such_message() { return problem::not_found("Message not found"); }
 }  // namespace
 
-void service::append(store::new_message m, store::callback<store::appended> done) {
-  d_.log.append(std::move(m), [this, done = std::move(done)](outcome<store::appended> r) {
+void service::append(new_message m, callback<appended> done) {
+  d_.log.append(std::move(m), [this, done = std::move(done)](outcome<appended> r) {
     // Runs on the log's callback thread in commit order: publishing here keeps the room's order.
     if (!r) return done(std::move(r));
     switch (r->verdict) {
-      case store::append_verdict::not_a_member: return done(not_a_member());
-      case store::append_verdict::duplicate: return done(std::move(r));  // published the first time
-      case store::append_verdict::appended: break;
+      case append_verdict::not_a_member: return done(not_a_member());
+      case append_verdict::duplicate: return done(std::move(r));  // published the first time
+      case append_verdict::appended: break;
     }
     obs::global().messages_committed.fetch_add(1, std::memory_order_relaxed);
     d_.out.publish(destinations::room(r->msg.chat_id), views::message_text(r->msg),
@@ -137,7 +137,7 @@ void service::on_send(const identity& who, std::string_view body, done_fn done) 
   if (obj->contains("messageId")) return send_status(who, *obj, std::move(done));
   auto m = parse_new(who, *obj, std::nullopt);
   if (!m) return done(m.error());
-  append(std::move(*m), [done = std::move(done)](outcome<store::appended> r) {
+  append(std::move(*m), [done = std::move(done)](outcome<appended> r) {
     if (!r) return done(r.error());
     done(r->msg.message_id);
   });
@@ -150,23 +150,23 @@ void service::send_status(const identity& who, const json::object& body, done_fn
   auto status = string_field(body, "status", errors);
   if (!id || !core::is_ulid(*id)) errors["messageId"] = "must be a message id";
   if (!chat || !*chat) errors["chatRoomId"] = "'chatRoomId' is required";
-  std::optional<store::message_status> s;
-  if (!status || !(s = store::parse_message_status(*status)))
+  std::optional<message_status> s;
+  if (!status || !(s = parse_message_status(*status)))
     errors["status"] = "must be SENT, DELIVERED or READ";
   if (!errors.empty()) return done(validation(std::move(errors)));
   // Only the status is read from the body: content, sender and timestamp never change this way.
   d_.log.set_status_if_forward(
       **chat, *id, who.user_id, *s,
-      [this, done = std::move(done)](outcome<store::status_change> r) {
+      [this, done = std::move(done)](outcome<status_change> r) {
         if (!r) return done(r.error());
         switch (r->verdict) {
-          case store::status_verdict::not_a_member: return done(not_a_member());
-          case store::status_verdict::no_such_message: return done(no_such_message());
-          case store::status_verdict::not_a_recipient:
+          case status_verdict::not_a_member: return done(not_a_member());
+          case status_verdict::no_such_message: return done(no_such_message());
+          case status_verdict::not_a_recipient:
             return done(problem::forbidden("Only a recipient may change a message's status",
                                            core::errc::forbidden_status));
-          case store::status_verdict::unchanged: break;  // backwards: a no-op that is answered
-          case store::status_verdict::changed:
+          case status_verdict::unchanged: break;  // backwards: a no-op that is answered
+          case status_verdict::changed:
             d_.out.publish(destinations::room(r->msg.chat_id), views::message_text(r->msg),
                            r->msg.message_id);
             break;
@@ -176,16 +176,16 @@ void service::send_status(const identity& who, const json::object& body, done_fn
 }
 
 void service::read_marker(const identity& who, std::int64_t chat_id, std::string message_id,
-                          store::callback<store::read_change> done) {
+                          callback<read_change> done) {
   d_.log.advance_read_marker(
       chat_id, who.user_id, message_id,
-      [this, who, chat_id, done = std::move(done)](outcome<store::read_change> r) {
+      [this, who, chat_id, done = std::move(done)](outcome<read_change> r) {
         if (!r) return done(std::move(r));
         switch (r->verdict) {
-          case store::read_verdict::not_a_member: return done(not_a_member());
-          case store::read_verdict::no_such_message: return done(no_such_message());
-          case store::read_verdict::unchanged: break;
-          case store::read_verdict::advanced:
+          case read_verdict::not_a_member: return done(not_a_member());
+          case read_verdict::no_such_message: return done(no_such_message());
+          case read_verdict::unchanged: break;
+          case read_verdict::advanced:
             d_.out.publish(destinations::receipts(chat_id),
                            json_string({{"chatId", chat_id},
                                         {"userId", who.user_id},
@@ -204,7 +204,7 @@ void service::on_read(const identity& who, std::string_view body, done_fn done) 
   auto id = core::get_string(*obj, "messageId");
   if (!chat || !*chat || !id || !*id || !core::is_ulid(**id))
     return done(problem::bad_request("Expected {chatRoomId, messageId}"));
-  read_marker(who, **chat, **id, [done = std::move(done)](outcome<store::read_change> r) {
+  read_marker(who, **chat, **id, [done = std::move(done)](outcome<read_change> r) {
     if (!r) return done(r.error());
     done(r->last_read_message_id);
   });
@@ -216,9 +216,9 @@ outcome<reply> service::post_message(const identity& who, std::int64_t chat_id,
   if (!obj) return obj.error();
   auto m = parse_new(who, *obj, chat_id);
   if (!m) return m.error();
-  std::promise<outcome<store::appended>> p;
+  std::promise<outcome<appended>> p;
   auto f = p.get_future();
-  append(std::move(*m), [&p](outcome<store::appended> r) { p.set_value(std::move(r)); });
+  append(std::move(*m), [&p](outcome<appended> r) { p.set_value(std::move(r)); });
   auto r = f.get();
   if (!r) {
     if (r.error().code == core::errc::not_member) return problem::not_found(not_member_room, core::errc::not_member);
@@ -233,10 +233,10 @@ outcome<reply> service::post_read(const identity& who, std::int64_t chat_id,
   if (!obj) return obj.error();
   auto id = core::get_string(*obj, "messageId");
   if (!id || !*id || !core::is_ulid(**id)) return field_error("messageId", "must be a message id");
-  std::promise<outcome<store::read_change>> p;
+  std::promise<outcome<read_change>> p;
   auto f = p.get_future();
   read_marker(who, chat_id, **id,
-              [&p](outcome<store::read_change> r) { p.set_value(std::move(r)); });
+              [&p](outcome<read_change> r) { p.set_value(std::move(r)); });
   auto r = f.get();
   if (!r) {
     if (r.error().code == core::errc::not_member) return problem::not_found(not_member_room, core::errc::not_member);

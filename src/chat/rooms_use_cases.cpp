@@ -15,21 +15,21 @@ namespace parley::chat {
 
 using namespace detail;
 
-outcome<store::member> service::require_member(const identity& who, std::int64_t chat_id) {
+outcome<member> service::require_member(const identity& who, std::int64_t chat_id) {
   auto m = d_.store.membership(chat_id, who.user_id);
   // A non-member learns nothing, not even that the room exists: the same 404 as a missing room.
   if (!m) return problem::not_found(not_member_room, core::errc::not_member);
   return *m;
 }
 
-outcome<store::member> service::require_admin(const identity& who, std::int64_t chat_id) {
+outcome<member> service::require_admin(const identity& who, std::int64_t chat_id) {
   auto m = require_member(who, chat_id);
   if (!m) return m;
   if (!m->admin) return problem::forbidden("Only admins can perform this action.");
   return m;
 }
 
-json::value service::room_with_members(const store::room& r, const identity& viewer) {
+json::value service::room_with_members(const room& r, const identity& viewer) {
   auto o = views::room(r);
   json::array ms;
   for (auto& m : d_.store.members(r.chat_id))
@@ -62,7 +62,7 @@ outcome<reply> service::create_room(const identity& who, std::string_view body) 
   if (!errors.count("type")) {
     if (!type_s)
       errors["type"] = "'type' is required!";
-    else if (!(type = store::parse_room_type(*type_s)))
+    else if (!(type = parse_room_type(*type_s)))
       errors["type"] = "must be PUBLIC, PRIVATE or DIRECT_MESSAGE";
   }
   std::set<std::string> others;
@@ -109,7 +109,7 @@ outcome<reply> service::create_room(const identity& who, std::string_view body) 
                   room_with_members(dm->first, {*others.begin(), ""}), who.user_id);
     return reply{std::move(body_json), dm->second ? 201 : 200};
   }
-  store::room r;
+  room r;
   r.name = *name;
   r.type = *type;
   r.description = description;
@@ -143,7 +143,7 @@ outcome<reply> service::update_room(const identity& who, std::int64_t chat_id,
   auto obj = parse_object(body);
   if (!obj) return obj.error();
   std::map<std::string, std::string> errors;
-  store::room_patch p;
+  room_patch p;
   p.name = string_field(*obj, "name", errors);
   p.description = string_field(*obj, "description", errors);
   p.icon = string_field(*obj, "icon", errors);
@@ -155,7 +155,7 @@ outcome<reply> service::update_room(const identity& who, std::int64_t chat_id,
   if (p.icon && (p.icon->size() > d_.lim.max_url_chars || !is_media_url(*p.icon)))
     errors["icon"] = "must be an http(s) or /media/ URL of at most 2048 characters";
   if (type_s) {
-    p.type = store::parse_room_type(*type_s);
+    p.type = parse_room_type(*type_s);
     if (!p.type || *p.type == room_type::direct_message)
       errors["type"] = "must be PUBLIC or PRIVATE";
   }

@@ -8,7 +8,7 @@ void room_sequencer::start(std::int64_t chat_id, std::int64_t last_seq,
   if (!last_message_id.empty()) ids_.resume_after(last_message_id);
 }
 
-std::optional<store::message> room_sequencer::place(const store::new_message& m,
+std::optional<message> room_sequencer::place(const new_message& m,
                                                     core::time_point now) {
   auto it = rooms_.find(m.chat_id);
   if (it == rooms_.end()) return std::nullopt;
@@ -16,14 +16,14 @@ std::optional<store::message> room_sequencer::place(const store::new_message& m,
   auto& r = it->second;
   r.last_activity_ms = now_ms;
   r.placed = true;
-  store::message msg;
+  message msg;
   msg.message_id = ids_.next(now);
   msg.chat_id = m.chat_id;
   msg.seq = ++r.last_seq;
   msg.user_id = m.user_id;
   msg.content = m.content;
   msg.type = m.type;
-  msg.status = store::message_status::sent;
+  msg.status = message_status::sent;
   msg.timestamp = core::from_epoch_ms(now_ms);
   msg.client_message_id = m.client_message_id;
   return msg;

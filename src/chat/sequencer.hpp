@@ -13,8 +13,8 @@
 //   clock reads earlier;
 // - the message's timestamp is the time it was placed, the same instant as its id's time part.
 // One sequencer per ordering point, used by one thread at a time (not thread-safe).
+#include "chat/storage.hpp"
 #include "core/ids.hpp"
-#include "store/store.hpp"
 
 #include <optional>
 #include <string_view>
@@ -33,7 +33,7 @@ class room_sequencer {
 
   // The next message of a started room: the draft with its id, seq, timestamp and status SENT.
   // nullopt when the room was not started (it does not exist).
-  std::optional<store::message> place(const store::new_message& m, core::time_point now);
+  std::optional<message> place(const new_message& m, core::time_point now);
 
   // A room whose position moved since it was started: what the adapter writes in the commit.
   struct moved {

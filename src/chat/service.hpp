@@ -11,11 +11,11 @@
 #include "auth/password.hpp"
 #include "chat/limits.hpp"
 #include "chat/ports.hpp"
+#include "chat/storage.hpp"
 #include "core/json.hpp"
 #include "core/problem.hpp"
 #include "core/rate_limit.hpp"
 #include "core/time.hpp"
-#include "store/store.hpp"
 
 #include <functional>
 #include <memory>
@@ -39,8 +39,8 @@ struct reply {
 };
 
 struct deps {
-  store::repositories& store;
-  store::message_log& log;
+  repositories& store;
+  message_log& log;
   fanout& out;
   presence& online;
   const auth::key_ring& keys;
@@ -120,18 +120,18 @@ class service {
   void seed_demo();
 
  private:
-  outcome<store::member> require_member(const identity& who, std::int64_t chat_id);
-  outcome<store::member> require_admin(const identity& who, std::int64_t chat_id);
-  reply issue_pair(const store::user& u, const std::string& family);
-  outcome<store::new_message> parse_new(const identity& who, const json::object& body,
+  outcome<member> require_member(const identity& who, std::int64_t chat_id);
+  outcome<member> require_admin(const identity& who, std::int64_t chat_id);
+  reply issue_pair(const user& u, const std::string& family);
+  outcome<new_message> parse_new(const identity& who, const json::object& body,
                                         std::optional<std::int64_t> path_chat_id);
-  void append(store::new_message m, store::callback<store::appended> done);
+  void append(new_message m, callback<appended> done);
   void send_status(const identity& who, const json::object& body, done_fn done);
   void read_marker(const identity& who, std::int64_t chat_id, std::string message_id,
-                   store::callback<store::read_change> done);
+                   callback<read_change> done);
   void notify_user(const std::string& user_id, std::string_view type, std::int64_t chat_id,
                    json::value room, const std::string& subject_user);
-  json::value room_with_members(const store::room& r, const identity& viewer);
+  json::value room_with_members(const room& r, const identity& viewer);
 
   deps d_;
   std::unique_ptr<core::rate_limit> own_failed_logins_;  // when deps gave none

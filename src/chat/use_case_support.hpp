@@ -3,9 +3,9 @@
 // bodies, field errors, paging, media references. Internal to the chat module.
 #include "auth/validation.hpp"
 #include "chat/limits.hpp"
+#include "chat/model.hpp"
 #include "core/json.hpp"
 #include "core/problem.hpp"
-#include "store/model.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -21,9 +21,6 @@ namespace parley::chat::detail {
 namespace json = boost::json;
 using core::outcome;
 using core::problem;
-
-using store::message_type;
-using store::room_type;
 
 inline outcome<json::object> parse_object(std::string_view body) {
   auto v = core::parse_json(body);

@@ -23,7 +23,7 @@ outcome<reply> service::patch_me(const identity& who, std::string_view body) {
   auto obj = parse_object(body);
   if (!obj) return obj.error();
   std::map<std::string, std::string> errors;
-  store::user_patch p;
+  user_patch p;
   p.email = string_field(*obj, "email", errors);
   p.full_name = string_field(*obj, "fullName", errors);
   p.avatar = string_field(*obj, "avatar", errors);

@@ -6,7 +6,7 @@ namespace parley::chat::views {
 
 using core::nullable;
 
-json::object user(const store::user& u, bool with_email) {
+json::object user(const chat::user& u, bool with_email) {
   return {{"userId", u.user_id},
           {"username", u.username},
           {"email", with_email ? json::value(u.email) : json::value(nullptr)},
@@ -15,21 +15,21 @@ json::object user(const store::user& u, bool with_email) {
           {"bio", nullable(u.bio)}};
 }
 
-json::object user_summary(const store::user& u) {
+json::object user_summary(const chat::user& u) {
   return {{"userId", u.user_id},
           {"username", u.username},
           {"fullName", u.full_name},
           {"avatar", nullable(u.avatar)}};
 }
 
-json::object message(const store::message& m) {
+json::object message(const chat::message& m) {
   return {{"messageId", m.message_id},
           {"chatRoomId", m.chat_id},
           {"userId", m.user_id},
           {"content", m.content},
           {"timestamp", core::iso8601(m.timestamp)},
-          {"status", store::to_string(m.status)},
-          {"type", store::to_string(m.type)},
+          {"status", to_string(m.status)},
+          {"type", to_string(m.type)},
           {"edited", m.edited},
           {"seq", m.seq},
           {"clientMessageId", nullable(m.client_message_id)}};
@@ -67,7 +67,7 @@ void append_string(std::string& out, std::string_view s) {
 
 // The one JSON every subscriber of a room receives, written directly: building a json::object
 // first cost a dozen allocations per message on the commit path.
-std::string message_text(const store::message& m) {
+std::string message_text(const chat::message& m) {
   std::string out;
   out.reserve(220 + m.content.size());
   out += R"({"messageId":)";
@@ -81,9 +81,9 @@ std::string message_text(const store::message& m) {
   out += R"(,"timestamp":)";
   append_string(out, core::iso8601(m.timestamp));
   out += R"(,"status":)";
-  append_string(out, store::to_string(m.status));
+  append_string(out, to_string(m.status));
   out += R"(,"type":)";
-  append_string(out, store::to_string(m.type));
+  append_string(out, to_string(m.type));
   out += m.edited ? R"(,"edited":true)" : R"(,"edited":false)";
   out += R"(,"seq":)";
   out += std::to_string(m.seq);
@@ -96,16 +96,16 @@ std::string message_text(const store::message& m) {
   return out;
 }
 
-json::object room(const store::room& r) {
+json::object room(const chat::room& r) {
   return {{"chatId", r.chat_id},
           {"name", r.name},
-          {"type", store::to_string(r.type)},
+          {"type", to_string(r.type)},
           {"createdAt", core::iso8601(r.created_at)},
           {"description", nullable(r.description)},
           {"icon", nullable(r.icon)}};
 }
 
-json::object member(const store::member& m, bool with_email) {
+json::object member(const chat::member& m, bool with_email) {
   return {{"chatId", m.chat_id},
           {"userId", m.user_id},
           {"admin", m.admin},

@@ -125,17 +125,17 @@ int mint_users(const mint_flags& f) {
   const std::string hash = auth::password_hasher(auth::argon2_limits::minimum()).hash(f.password);
   cfg.server.data_dir = dir;
   auto storage = open_storage(cfg, clock);
-  store::store& db = *storage;
+  chat::storage& db = *storage;
   unsigned threads = f.threads ? f.threads : 4 * std::max(1u, std::thread::hardware_concurrency());
 
   auto t0 = std::chrono::steady_clock::now();
-  std::vector<store::user> users(f.count);
+  std::vector<chat::user> users(f.count);
   std::vector<std::string> tokens(f.count);
   int width = static_cast<int>(std::to_string(f.count - 1).size());
   parallel_for(f.count, threads, [&](std::size_t i) {
     char name[64];
     std::snprintf(name, sizeof name, "%s%0*zu", f.prefix.c_str(), width, i);
-    store::user u{
+    chat::user u{
         core::make_uuid(), name,        std::string(name) + "@bench.parley.invalid", name, hash,
         std::nullopt,      std::nullopt};
     auto created = db.create_user(u);
@@ -162,9 +162,9 @@ int mint_users(const mint_flags& f) {
         ids[k] = dm->first.chat_id;
         return;
       }
-      store::room r;
+      chat::room r;
       r.name = f.prefix + "room_" + std::to_string(k);
-      r.type = store::room_type::private_room;
+      r.type = chat::room_type::private_room;
       std::vector<std::string> others;
       for (std::size_t j = 1; j < m.size(); ++j) others.push_back(users[m[j]].user_id);
       auto created = db.create_room(r, users[m[0]].user_id, others);

@@ -167,7 +167,7 @@ int serve(const serve_flags& flags) {
   // Each commit's callbacks publish as one batch.
   auto storage =
       open_storage(cfg, clock, {[&bus] { bus.begin_batch(); }, [&bus] { bus.end_batch(); }});
-  store::store& db = *storage;
+  chat::storage& db = *storage;
   chat::memory_presence presence;
   const chat::limits chat_limits;
   core::memory_rate_limit failed_logins(static_cast<unsigned>(chat_limits.max_failed_logins),

@@ -7,7 +7,7 @@
 
 namespace parley::server {
 
-std::unique_ptr<store::store> open_storage(const config::config& cfg, const core::clock& clock,
+std::unique_ptr<chat::storage> open_storage(const config::config& cfg, const core::clock& clock,
                                            storage_hooks hooks) {
   if (cfg.storage.backend == "mariadb") {
     if (cfg.storage.mariadb.dsn.empty())

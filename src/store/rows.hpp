@@ -6,7 +6,7 @@
 // messages: message_id, chat_id, seq, user_id, content, type, status, timestamp, edited,
 // client_message_id).
 #include "core/time.hpp"
-#include "store/model.hpp"
+#include "store/domain_types.hpp"
 
 #include <algorithm>
 #include <cstdint>

@@ -93,7 +93,9 @@ class scratch_database {
 
 store_factory fresh_mariadb_database() {
   auto db = std::make_shared<scratch_database>();
-  return [db](const core::clock& clock) -> std::unique_ptr<store> { return db->open(clock); };
+  return [db](const core::clock& clock) -> std::unique_ptr<chat::storage> {
+    return db->open(clock);
+  };
 }
 
 }  // namespace
@@ -104,7 +106,7 @@ INSTANTIATE_TEST_SUITE_P(mariadb, store_contract,
 
 namespace {
 
-outcome<appended> append_now(store& db, std::int64_t chat, const std::string& user,
+outcome<appended> append_now(chat::storage& db, std::int64_t chat, const std::string& user,
                              const std::string& text, std::optional<std::string> client_id = {}) {
   auto p = std::make_shared<std::promise<outcome<appended>>>();
   auto f = p->get_future();
@@ -115,7 +117,7 @@ outcome<appended> append_now(store& db, std::int64_t chat, const std::string& us
   return f.get();
 }
 
-user new_user(store& db, const std::string& name, const std::string& full_name = "") {
+user new_user(chat::storage& db, const std::string& name, const std::string& full_name = "") {
   user u{core::make_uuid(), name, name + "@example.com", full_name.empty() ? name : full_name,
          "h", {}, {}};
   return db.create_user(u).value();

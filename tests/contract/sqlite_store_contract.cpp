@@ -17,7 +17,7 @@ using parley::test_support::temp_dir;
 
 store_factory fresh_sqlite_file() {
   auto dir = std::make_shared<temp_dir>();
-  return [dir](const core::clock& clock) -> std::unique_ptr<store> {
+  return [dir](const core::clock& clock) -> std::unique_ptr<chat::storage> {
     return std::make_unique<sqlite::sqlite_store>(
         sqlite::options{.file = dir->path() / "parley.db"}, clock);
   };
@@ -63,7 +63,7 @@ TEST(sqlite_store, keeps_writing_after_another_connection_commits_to_the_same_fi
   EXPECT_TRUE(server.user_by_username("bob").has_value());
 }
 
-outcome<appended> append_now(store& db, std::int64_t chat, const std::string& user,
+outcome<appended> append_now(chat::storage& db, std::int64_t chat, const std::string& user,
                              const std::string& text, std::optional<std::string> client_id) {
   std::promise<outcome<appended>> p;
   db.append({chat, user, text, message_type::text, std::move(client_id)},

@@ -1,4 +1,4 @@
-// The storage port's contract: every guarantee in src/store/store.hpp and every storage-side rule
+// The storage port's contract: every guarantee in src/chat/storage.hpp and every storage-side rule
 // of docs/API.md ("Rules that hold everywhere"), checked against each adapter through the port
 // only. Not covered: a failed COMMIT must fail every job of its batch; no adapter-neutral way to
 // force one exists here.

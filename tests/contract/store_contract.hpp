@@ -1,9 +1,9 @@
 #pragma once
-// The contract every adapter of the storage port (src/store/store.hpp) must pass, unchanged.
+// The contract every adapter of the storage port (src/chat/storage.hpp) must pass, unchanged.
 // An adapter joins by instantiating `store_contract` with a `store_adapter` whose
 // `fresh_storage` gives each test its own empty storage (see sqlite_store_contract.cpp).
 #include "core/time.hpp"
-#include "store/store.hpp"
+#include "store/domain_types.hpp"
 
 #include <gtest/gtest.h>
 
@@ -18,7 +18,7 @@ namespace parley::store::contract {
 
 // Opens an adapter over one storage. Every call opens the same storage: calling it again after
 // close() is a restart.
-using store_factory = std::function<std::unique_ptr<store>(const core::clock&)>;
+using store_factory = std::function<std::unique_ptr<chat::storage>(const core::clock&)>;
 
 struct store_adapter {
   std::string name;  // the test-name suffix: letters, digits and '_' only
@@ -54,7 +54,7 @@ class store_contract : public ::testing::TestWithParam<store_adapter> {
     db_ = open_(clock_);
   }
 
-  store& db() { return *db_; }
+  chat::storage& db() { return *db_; }
   // close() then open the same storage with a new adapter instance.
   void reopen() {
     db_->close();
@@ -103,7 +103,7 @@ class store_contract : public ::testing::TestWithParam<store_adapter> {
 
   manual_clock clock_;
   store_factory open_;  // destroyed after db_: it owns the storage
-  std::unique_ptr<store> db_;
+  std::unique_ptr<chat::storage> db_;
 };
 
 }  // namespace parley::store::contract

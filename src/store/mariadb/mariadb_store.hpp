@@ -24,7 +24,7 @@
 #include "core/ids.hpp"
 #include "core/time.hpp"
 #include "store/mariadb/dsn.hpp"
-#include "store/store.hpp"
+#include "store/domain_types.hpp"
 
 #include <chrono>
 #include <functional>
@@ -56,7 +56,7 @@ struct options {
   std::function<void()> on_callbacks_begin, on_callbacks_end;
 };
 
-class mariadb_store final : public store {
+class mariadb_store final : public chat::storage {
  public:
   // Connects, creates the database if missing, runs the versioned migrations. Throws
   // std::runtime_error naming host, port and database and the server's error (never the

@@ -2,7 +2,7 @@
 // Rows of the SQLite schema as model values, and the lookups every part of the adapter shares.
 // Internal to store/sqlite.
 #include "core/problem.hpp"
-#include "store/model.hpp"
+#include "store/domain_types.hpp"
 #include "store/rows.hpp"
 #include "store/sqlite/db.hpp"
 

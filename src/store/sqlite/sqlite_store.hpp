@@ -21,7 +21,7 @@
 #include "core/time.hpp"
 #include "store/commit_pipeline.hpp"
 #include "store/sqlite/retry_window.hpp"
-#include "store/store.hpp"
+#include "store/domain_types.hpp"
 
 #include <condition_variable>
 #include <deque>
@@ -55,7 +55,7 @@ struct options {
   std::function<void()> on_callbacks_begin, on_callbacks_end;
 };
 
-class sqlite_store final : public store {
+class sqlite_store final : public chat::storage {
  public:
   sqlite_store(options opt, const core::clock& clock);
   ~sqlite_store() override;

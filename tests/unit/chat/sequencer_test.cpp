@@ -11,7 +11,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-store::new_message draft(std::int64_t chat_id, std::string text = "hi") {
+chat::new_message draft(std::int64_t chat_id, std::string text = "hi") {
   return {.chat_id = chat_id, .user_id = "u", .content = std::move(text)};
 }
 
@@ -33,7 +33,7 @@ TEST(room_sequencer, numbers_a_room_densely_after_its_stored_position) {
   EXPECT_EQ(b->seq, 43);
   EXPECT_LT(a->message_id, b->message_id);  // same millisecond, still increasing
   EXPECT_EQ(a->content, "a");
-  EXPECT_EQ(a->status, store::message_status::sent);
+  EXPECT_EQ(a->status, chat::message_status::sent);
   EXPECT_EQ(core::epoch_ms(a->timestamp), 1'000);
 }
 

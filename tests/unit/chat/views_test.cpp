@@ -12,22 +12,22 @@
 namespace parley::chat {
 namespace {
 
-store::message sample(std::string content, std::optional<std::string> client_id) {
-  store::message m;
+chat::message sample(std::string content, std::optional<std::string> client_id) {
+  chat::message m;
   m.message_id = "01JDZ6Y9N3S1D8Q4K2X7V5B0M9";
   m.chat_id = 4242;
   m.seq = 17;
   m.user_id = "6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b";
   m.content = std::move(content);
-  m.type = store::message_type::text;
-  m.status = store::message_status::delivered;
+  m.type = chat::message_type::text;
+  m.status = chat::message_status::delivered;
   m.timestamp = core::from_epoch_ms(1795773600123);
   m.edited = false;
   m.client_message_id = std::move(client_id);
   return m;
 }
 
-void expect_same(const store::message& m) {
+void expect_same(const chat::message& m) {
   EXPECT_EQ(views::message_text(m), boost::json::serialize(views::message(m)));
 }
 
@@ -42,8 +42,8 @@ TEST(views, message_text_matches_boost_json_for_tricky_content) {
   expect_same(sample(controls, controls));
   auto edited = sample("x", std::nullopt);
   edited.edited = true;
-  edited.type = store::message_type::image;
-  edited.status = store::message_status::read;
+  edited.type = chat::message_type::image;
+  edited.status = chat::message_status::read;
   expect_same(edited);
 }
 

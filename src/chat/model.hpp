@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace parley::store {
+namespace parley::chat {
 
 using core::time_point;
 
@@ -97,4 +97,4 @@ std::optional<message_status> parse_message_status(std::string_view s);
 const char* to_string(message_type t);
 std::optional<message_type> parse_message_type(std::string_view s);
 
-}  // namespace parley::store
+}  // namespace parley::chat

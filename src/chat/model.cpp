@@ -1,6 +1,6 @@
-#include "store/model.hpp"
+#include "chat/model.hpp"
 
-namespace parley::store {
+namespace parley::chat {
 
 const char* to_string(room_type t) {
   switch (t) {
@@ -50,4 +50,4 @@ std::optional<message_type> parse_message_type(std::string_view s) {
   return std::nullopt;
 }
 
-}  // namespace parley::store
+}  // namespace parley::chat

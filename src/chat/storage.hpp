@@ -1,9 +1,10 @@
 #pragma once
-// The storage ports (docs/adr/0005): `repositories` (users, rooms, members, refresh tokens, history
-// reads; synchronous) and `message_log` (the durable message path; asynchronous). The domain
-// (src/chat) sees only these; `sqlite_store` (embedded) and `mariadb_store` (shared by nodes)
-// implement both, and a Kafka log will implement `message_log` alone. tests/contract/store_contract
-// runs one suite against every adapter.
+// The domain's storage ports (docs/adr/0005): `repositories` (users, rooms, members, refresh
+// tokens, history reads; synchronous) and `message_log` (the durable message path; asynchronous).
+// The domain sees only these; the adapters in src/store (`sqlite_store` embedded, `mariadb_store`
+// shared by nodes), each its own CMake target, implement both, and the cluster's Kafka log
+// implements `message_log` alone (docs/adr/0007). tests/contract/store_contract runs one suite
+// against every adapter.
 //
 // Guarantees every adapter must give:
 // - Repository methods block the calling thread: call them from a worker thread, never from an
@@ -13,23 +14,23 @@
 //   callbacks of one room are invoked in the room's message order, so publishing from the
 //   callback keeps the per-room order. An error outcome means the engine failed (UNAVAILABLE,
 //   INTERNAL); a refusal is a verdict, and the domain decides what it means for the caller.
-// - Messages of one room get contiguous `seq` (1, 2, ...) and strictly increasing `message_id`.
-//   Today the log is its own room sequencer: the number is taken inside the log's transaction, so
-//   a refused or failed append never leaves a gap (ADR 0005, decision 2).
+// - Messages of one room get contiguous `seq` (1, 2, ...) and strictly increasing `message_id`:
+//   every log runs chat::room_sequencer (chat/sequencer.hpp) at its ordering point, inside the
+//   commit, so a refused or failed append never leaves a gap (docs/adr/0007).
 // - Each message_log write is a conditional write, evaluated atomically with it:
 //   append: only by a member of an existing room, and not again for a (sender,
 //   client_message_id) already stored (the original is returned instead, whichever node wrote
 //   it); set_status_if_forward: only forward, only by a member who is not the sender;
 //   advance_read_marker: only forward, only for a message of the room.
+#include "chat/model.hpp"
 #include "core/problem.hpp"
-#include "store/model.hpp"
 
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
-namespace parley::store {
+namespace parley::chat {
 
 using core::outcome;
 
@@ -154,6 +155,6 @@ class repositories {
 };
 
 // One engine that is both (SQLite, MariaDB): what the composition root opens.
-class store : public repositories, public message_log {};
+class storage : public repositories, public message_log {};
 
-}  // namespace parley::store
+}  // namespace parley::chat
