@@ -28,6 +28,7 @@ class room_sequencer {
   // last message id (another writer may have placed it with a clock ahead of ours).
   void start(std::int64_t chat_id, std::int64_t last_seq, std::string_view last_message_id = {});
   bool started(std::int64_t chat_id) const { return rooms_.contains(chat_id); }
+  bool idle() const { return rooms_.empty(); }  // no room started since the last settle
   // Ids continue after `id` (the newest stored id, when the log opens).
   void continue_after(std::string_view id) { ids_.resume_after(id); }
 

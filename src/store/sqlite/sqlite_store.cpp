@@ -77,13 +77,16 @@ std::optional<message> sqlite_store::place(connection& db, const new_message& m)
     auto& s = db.cached("SELECT last_seq FROM rooms WHERE chat_id = ?");
     s.bind(1, m.chat_id);
     if (!s.step()) return std::nullopt;
-    sequencer_.start(m.chat_id, s.int64(0));  // ids: the writer continues its own, see the start
+    // Ids need no per-room start: this writer is the file's only one and continues after the
+    // newest stored id (the constructor).
+    sequencer_.start(m.chat_id, s.int64(0));
     s.reset();
   }
   return sequencer_.place(m, clock_.now());
 }
 
 void sqlite_store::flush_room_seqs(connection& db) {
+  if (sequencer_.idle()) return;  // most flushes: no statement lookup
   auto& s = db.cached("UPDATE rooms SET last_seq = ?, last_activity = ? WHERE chat_id = ?");
   sequencer_.settle([&](const chat::room_sequencer::moved& r) {
     s.reset();
