@@ -231,15 +231,23 @@ void stomp_session::on_data(std::string_view bytes) {
   auto self = shared_from_this();
   last_in_ = clock::now();
   parser_.feed(bytes);
-  while (!closed_) {
+  handle_input();
+}
+
+void stomp_session::handle_input() {
+  while (!closed_ && !connecting_) {
     auto ev = parser_.next();
-    if (!ev) break;
+    if (!ev) return;
     if (auto* f = std::get_if<stomp::frame>(&*ev)) {
       on_frame(*f);
     } else if (auto* e = std::get_if<stomp::protocol_error>(&*ev)) {
       fail(e->code, e->message);
     }  // heart-beat: last_in_ already refreshed
   }
+  // Frames sent after CONNECT wait, in order, until CONNECTED has gone out; at most one frame's
+  // worth, as a client that has not seen CONNECTED has no business sending more.
+  if (connecting_ && !closed_ && parser_.hold() > ctx_.options.frame_limits.max_frame_bytes)
+    fail(stomp::errc::frame_too_large, "Too much input before CONNECTED");
 }
 
 void stomp_session::on_frame(stomp::frame& f) {
@@ -281,21 +289,32 @@ void stomp_session::on_connect(const stomp::frame& f) {
   auto who = ctx_.chat.authenticate(*auth);
   if (!who) return fail(core::errc::unauthorized, who.error().message);
   who_ = std::move(*who);
-  connected_ = true;
   stomp::heart_beat_offer server{ctx_.options.heart_beat_send, ctx_.options.heart_beat_expect};
   beats_ = stomp::negotiate(client, server);
-  send_frame(stomp::connected(version_, server, server_name));
-  arm_timer();
-  post_presence(true);
+  // CONNECTED goes out once presence counts this session: a client that has it and asks for its
+  // user's status must read ONLINE, on this node or any other. Until then the session reads no
+  // further frames, and the CONNECT deadline still runs.
+  connecting_ = true;
+  off_thread(
+      [chat = &ctx_.chat, who = who_]() -> core::outcome<void> {
+        chat->session_opened(who);
+        return {};
+      },
+      [this, server](core::outcome<void> opened) {
+        // Presence is not worth refusing a chat for: the session goes on, shown offline.
+        if (!opened) spdlog::warn("presence: a session of {} was not counted", who_.user_id);
+        connecting_ = false;
+        connected_ = true;
+        send_frame(stomp::connected(version_, server, server_name));
+        arm_timer();
+        handle_input();
+      });
 }
 
-void stomp_session::post_presence(bool opened) {
-  asio::post(ctx_.workers, [chat = &ctx_.chat, who = who_, opened] {
+void stomp_session::post_closed() {
+  asio::post(ctx_.workers, [chat = &ctx_.chat, who = who_] {
     try {
-      if (opened)
-        chat->session_opened(who);
-      else
-        chat->session_closed(who);
+      chat->session_closed(who);
     } catch (const std::exception& e) {
       spdlog::error("presence update failed: {}", e.what());
     }
@@ -505,7 +524,9 @@ void stomp_session::on_close() {
     if (!s.hub_key().empty())
       hub_.unsubscribe(std::string(s.hub_key()), this, std::string(s.id()));
   std::vector<sub>().swap(subs_);
-  if (connected_) post_presence(false);
+  // A session closed while CONNECTED was on its way was counted too (or will be: the presence
+  // port accepts a close before its open).
+  if (connected_ || connecting_) post_closed();
 }
 
 }  // namespace parley::realtime

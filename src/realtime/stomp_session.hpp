@@ -96,8 +96,10 @@ class stomp_session final : public session_handler,
   void send_receipt(const std::optional<std::string>& receipt, std::string_view message_id = {});
   void send_app_error(const core::problem& p, std::string_view destination,
                       const std::optional<std::string>& receipt);
-  // Tells the presence use case on a worker that this session opened or closed.
-  void post_presence(bool opened);
+  // Handles the frames parsed from the input so far, unless CONNECTED is still pending.
+  void handle_input();
+  // Tells the presence use case on a worker that this session closed.
+  void post_closed();
   void arm_timer();
   void on_timer();
   bool take_send_token();
@@ -114,6 +116,7 @@ class stomp_session final : public session_handler,
   session_context& ctx_;
   stomp::parser parser_;
   stomp::version version_ = stomp::version::v1_2;
+  bool connecting_ = false;  // CONNECT accepted, CONNECTED not yet sent (presence is counting)
   bool connected_ = false;
   bool closed_ = false;
   chat::identity who_;

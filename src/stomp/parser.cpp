@@ -18,6 +18,8 @@
 // make one frame mean different things to different parsers.
 #include "stomp/parser.hpp"
 
+#include <functional>
+
 #include <algorithm>
 #include <charconv>
 #include <utility>
@@ -87,6 +89,17 @@ std::optional<event> parser::next() {
     if (auto ev = step()) return ev;
   if (!pending_.empty()) std::string().swap(pending_);  // fully consumed: free it
   return std::nullopt;
+}
+
+std::size_t parser::hold() {
+  const std::less_equal<const char*> le;  // a total order, even between unrelated buffers
+  const bool owned = !pending_.empty() && le(pending_.data(), input_.data()) &&
+                     le(input_.data(), pending_.data() + pending_.size());
+  if (!owned) {
+    pending_.assign(input_);
+    input_ = pending_;
+  }
+  return input_.size();
 }
 
 std::size_t parser::buffered_capacity() const noexcept {

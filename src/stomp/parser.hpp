@@ -54,6 +54,11 @@ class parser {
   // protocol_error is returned once; the parser then stays failed and returns nullopt forever.
   std::optional<event> next();
 
+  // Copies the input not yet consumed into the parser, so that the bytes given to feed() may go
+  // before next() has drained them: a caller that pauses between frames calls this, then next()
+  // later. Returns how many unconsumed bytes the parser now holds.
+  std::size_t hold();
+
   // After CONNECT negotiates 1.0, header escapes no longer apply (1.0 has none); 1.1 and 1.2
   // (the default) unescape \r \n \c \\ in every frame except CONNECT and CONNECTED.
   void set_version(version v) noexcept { unescape_ = v != version::v1_0; }

@@ -170,8 +170,14 @@ class stomp_session_test : public ::testing::Test {
                              {"host", "parley"},
                              {"Authorization", "Bearer " + who.access_token},
                              {"heart-beat", heart_beat}}));
+    wait_connected(c);
     EXPECT_EQ(c.with("CONNECTED").size(), 1u) << c.error_code();
     return c;
+  }
+
+  // CONNECTED goes out after a hop to the workers (presence counts the session first).
+  void wait_connected(client& c) {
+    EXPECT_TRUE(run_until([&] { return !c.with("CONNECTED").empty() || c.conn->closed; }));
   }
 
   // Runs the shard's loop until `done` holds or a generous deadline passes.
@@ -258,6 +264,7 @@ TEST_F(stomp_session_test, a_token_in_the_passcode_header_is_accepted) {
   c.send(
       frame("STOMP",
             {{"accept-version", "1.1,1.2"}, {"login", "alice"}, {"passcode", alice.access_token}}));
+  wait_connected(c);
   EXPECT_EQ(c.with("CONNECTED").size(), 1u) << c.error_code();
 }
 
@@ -265,6 +272,7 @@ TEST_F(stomp_session_test, connect_negotiates_the_highest_common_version) {
   auto c = open();
   c.send(frame("CONNECT",
                {{"accept-version", "1.0,1.1"}, {"Authorization", "Bearer " + alice.access_token}}));
+  wait_connected(c);
   auto connected = c.with("CONNECTED");
   ASSERT_EQ(connected.size(), 1u);
   EXPECT_EQ(connected[0].header("version"), "1.1");
@@ -454,13 +462,49 @@ TEST_F(stomp_session_test, a_frame_split_across_reads_is_assembled) {
   auto bytes = frame(
       "CONNECT", {{"accept-version", "1.2"}, {"Authorization", "Bearer " + alice.access_token}});
   for (char ch : bytes) c.send(std::string_view(&ch, 1));
-  EXPECT_EQ(c.with("CONNECTED").size(), 1u) << c.error_code();
   auto sub =
       frame("SUBSCRIBE", {{"destination", "/user/queue/errors"}, {"id", "e"}, {"receipt", "r"}});
-  c.send(sub.substr(0, 10));
+  // The first part arrives while CONNECTED is still on its way: it waits in the parser, which
+  // must own those bytes once the read that brought them is gone.
+  std::string part = sub.substr(0, 10);
+  c.send(part);
+  part.assign(part.size(), '#');
+  wait_connected(c);
+  EXPECT_EQ(c.with("CONNECTED").size(), 1u) << c.error_code();
   EXPECT_FALSE(c.receipt("r"));
   c.send(sub.substr(10));
-  EXPECT_TRUE(c.receipt("r"));
+  EXPECT_TRUE(c.receipt("r")) << c.error_code();
+}
+
+TEST_F(stomp_session_test, frames_sent_with_connect_are_answered_after_connected_in_order) {
+  auto c = open();
+  c.send(
+      frame("CONNECT",
+            {{"accept-version", "1.2"}, {"Authorization", "Bearer " + alice.access_token}}) +
+      "\n" +
+      frame("SUBSCRIBE", {{"destination", "/user/queue/errors"}, {"id", "e"}, {"receipt", "r1"}}) +
+      frame("UNSUBSCRIBE", {{"id", "e"}, {"receipt", "r2"}}));
+  ASSERT_TRUE(run_until([&] { return c.receipt("r2") || c.conn->closed; })) << c.error_code();
+  auto frames = c.frames();
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_EQ(frames[0].command, "CONNECTED");
+  EXPECT_EQ(frames[1].header("receipt-id"), "r1");
+  EXPECT_EQ(frames[2].header("receipt-id"), "r2");
+}
+
+TEST_F(stomp_session_test, more_than_a_frame_of_input_before_connected_gets_frame_too_large) {
+  ctx.options.frame_limits.max_frame_bytes = 4096;
+  auto c = open();
+  c.send(frame("CONNECT",
+               {{"accept-version", "1.2"}, {"Authorization", "Bearer " + alice.access_token}}) +
+         std::string(5000, '\n'));
+  ASSERT_TRUE(run_until([&] { return c.conn->closed; }));
+  EXPECT_EQ(c.error_code(), "FRAME_TOO_LARGE");
+}
+
+TEST_F(stomp_session_test, a_user_is_online_once_connected_is_received) {
+  auto c = connect(bob);
+  EXPECT_TRUE(env.presence.online(bob.who.user_id));
 }
 
 TEST_F(stomp_session_test, several_frames_in_one_read_are_all_handled) {
@@ -471,6 +515,7 @@ TEST_F(stomp_session_test, several_frames_in_one_read_are_all_handled) {
       "\n" +
       frame("SUBSCRIBE", {{"destination", "/user/queue/errors"}, {"id", "e"}, {"receipt", "r1"}}) +
       frame("UNSUBSCRIBE", {{"id", "e"}, {"receipt", "r2"}}));
+  wait_connected(c);
   EXPECT_EQ(c.with("CONNECTED").size(), 1u);
   EXPECT_TRUE(c.receipt("r1"));
   EXPECT_TRUE(c.receipt("r2"));

@@ -133,6 +133,22 @@ TEST(stomp_parser, keeps_undrained_input_when_fed_again) {
   EXPECT_EQ(std::get<frame>(events[1]).body, "c");
 }
 
+TEST(stomp_parser, hold_keeps_the_rest_of_an_input_the_caller_lets_go) {
+  parser p;
+  auto input = std::make_unique<std::string>("SEND\n\na\0SEND\n\nb\0SE"s);
+  p.feed(*input);
+  ASSERT_TRUE(p.next());
+  EXPECT_EQ(p.hold(), 10u);  // "SEND\n\nb\0SE" is still to be read
+  input.reset();
+  EXPECT_EQ(p.hold(), 10u);  // already owned: holding again copies nothing
+  p.feed("ND\n\nc\0"s);
+  const auto events = drain(p);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(std::get<frame>(events[0]).body, "b");
+  EXPECT_EQ(std::get<frame>(events[1]).body, "c");
+  EXPECT_EQ(p.hold(), 0u);
+}
+
 TEST(stomp_parser, reads_content_length_body_containing_nul_bytes) {
   const frame f = only_frame("SEND\ncontent-length:5\n\na\0b\0c\0"s);
   EXPECT_EQ(f.body, "a\0b\0c"s);
