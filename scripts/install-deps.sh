@@ -9,6 +9,7 @@ packages=(
   libssl-dev libsodium-dev libsqlite3-dev libspdlog-dev libtomlplusplus-dev libcli11-dev
   libgtest-dev libbenchmark-dev
   libmariadb-dev mariadb-server mariadb-client
+  redis-server redis-tools libhiredis-dev
   clang-14 libclang-rt-14-dev
   nodejs npm
 )

@@ -1,0 +1,176 @@
+// The cluster adapter of the fan-out port: two "nodes", each with its own shard, hub and
+// cluster::redis_bus, talking through a real Redis server (PARLEY_TEST_REDIS=host:port, or the
+// throwaway server of the ctest fixture). Each test uses channels of its own.
+#include "cluster/redis_bus.hpp"
+#include "fanout_contract.hpp"
+#include "realtime/node_interest.hpp"
+#include "realtime/shards.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <future>
+#include <random>
+#include <thread>
+#include <unordered_map>
+
+namespace parley::contract {
+namespace {
+
+redis::options test_server() {
+  std::string address;
+  if (const char* env = std::getenv("PARLEY_TEST_REDIS")) address = env;
+  if (address.empty()) std::ifstream(PARLEY_TEST_REDIS_ADDRESS_FILE) >> address;
+  redis::options o;
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos) throw std::runtime_error("no test Redis (PARLEY_TEST_REDIS)");
+  o.host = address.substr(0, colon);
+  o.port = static_cast<std::uint16_t>(std::stoi(address.substr(colon + 1)));
+  return o;
+}
+
+class recorder final : public realtime::subscriber {
+ public:
+  recorder(std::string user, std::shared_ptr<recording> r)
+      : user_(std::move(user)), r_(std::move(r)) {}
+  void deliver(const realtime::outbound& f) override {
+    std::lock_guard lock(r_->mutex);
+    r_->frames.push_back((f.prefix ? *f.prefix : std::string()) + *f.body);
+  }
+  void revoked(const std::string&) override {
+    std::lock_guard lock(r_->mutex);
+    ++r_->revoked;
+  }
+  const std::string& user_id() const override { return user_; }
+
+ private:
+  std::string user_;
+  std::shared_ptr<recording> r_;
+};
+
+struct node {
+  node(const std::string& prefix, const std::string& id)
+      : shard(1),
+        dispatcher(shard, {&h}),
+        bus(dispatcher, {test_server(), id, prefix}),
+        interest(bus) {
+    h.report_interest_to(interest);
+    shard.run();
+  }
+  ~node() {
+    shard.stop();
+    shard.join();
+  }
+  realtime::shards shard;
+  realtime::hub h;
+  realtime::shard_dispatcher dispatcher;
+  cluster::redis_bus bus;
+  realtime::node_interest interest;
+};
+
+class redis_rig final : public fanout_rig {
+ public:
+  redis_rig() {
+    auto prefix = "t" + std::to_string(std::random_device{}()) + ":";
+    nodes_[0] = std::make_unique<node>(prefix, "n0");
+    nodes_[1] = std::make_unique<node>(prefix, "n1");
+    if (!wait_until([&] { return nodes_[0]->bus.connected() && nodes_[1]->bus.connected(); }))
+      throw std::runtime_error("the test Redis is not reachable");
+  }
+  chat::fanout& bus() override { return nodes_[0]->bus; }
+  std::shared_ptr<recording> subscribe(unsigned n, const std::string& destination,
+                                       const std::string& user_id) override {
+    auto rec = std::make_shared<recording>();
+    auto sub = std::make_unique<recorder>(user_id, rec);
+    on_shard(n, [&, s = sub.get()] {
+      nodes_[n]->h.subscribe(destination, s, "sub-" + user_id,
+                             std::make_shared<const std::string>("MESSAGE\nsubscription:x\n"));
+    });
+    subs_.emplace(rec.get(), std::move(sub));
+    EXPECT_TRUE(wait_until([&] { return nodes_[n]->bus.receiving(destination); }))
+        << "Redis did not confirm the subscription to " << destination;
+    return rec;
+  }
+  void unsubscribe(unsigned n, const std::string& destination,
+                   const std::shared_ptr<recording>& r) override {
+    auto* s = subs_.at(r.get()).get();
+    on_shard(n, [&] { nodes_[n]->h.unsubscribe(destination, s, "sub-" + s->user_id()); });
+  }
+  bool receiving(unsigned n, const std::string& destination) {
+    return nodes_[n]->bus.receiving(destination) && nodes_[n]->bus.connected();
+  }
+  std::size_t destinations_with_interest(unsigned n) override {
+    return nodes_[n]->bus.destinations_with_interest();
+  }
+  bool wait_until(const std::function<bool()>& done) override {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+  }
+
+ private:
+  void on_shard(unsigned n, const std::function<void()>& f) {
+    std::promise<void> done;
+    boost::asio::post(nodes_[n]->shard.at(0), [&] {
+      f();
+      done.set_value();
+    });
+    done.get_future().get();
+  }
+
+  std::unique_ptr<node> nodes_[2];
+  std::unordered_map<const recording*, std::unique_ptr<recorder>> subs_;
+};
+
+// Not part of the port's contract: what the Redis adapter does when its server goes away. This
+// test runs a Redis of its own, which it kills and starts again on the same port.
+TEST(redis_bus, resubscribes_after_the_server_restarts_and_drops_while_it_is_down) {
+  const std::string script = PARLEY_REDIS_SCRIPT;
+  const std::string dir = ::testing::TempDir() + "redis-restart-" +
+                          std::to_string(std::random_device{}());
+  auto sh = [&](const std::string& verb) {
+    return std::system((script + " " + verb + " " + dir + " >/dev/null").c_str());
+  };
+  ASSERT_EQ(sh("start"), 0);
+  std::string address;
+  std::ifstream(dir + "/address") >> address;
+  ::setenv("PARLEY_TEST_REDIS", address.c_str(), 1);
+  {
+    redis_rig rig;
+    auto r = rig.subscribe(1, "/topic/rooms/1", "u");
+    rig.bus().publish("/topic/rooms/1", "{\"n\":1}", "m1");
+    ASSERT_TRUE(rig.wait_until([&] { return r->size() == 1; }));
+
+    ASSERT_EQ(sh("kill"), 0);
+    auto* bus = static_cast<cluster::redis_bus*>(&rig.bus());
+    ASSERT_TRUE(rig.wait_until([&] { return !bus->connected(); }));
+    rig.bus().publish("/topic/rooms/1", "{\"n\":2}", "m2");  // nowhere to go: dropped
+    EXPECT_GE(bus->dropped(), 1u);
+
+    ASSERT_EQ(sh("restart"), 0);
+    // Node 0 publishes: its connections must be back too.
+    ASSERT_TRUE(rig.wait_until(
+        [&] { return bus->connected() && rig.receiving(1, "/topic/rooms/1"); }))
+        << "the node did not subscribe again after the restart";
+    rig.bus().publish("/topic/rooms/1", "{\"n\":3}", "m3");
+    ASSERT_TRUE(rig.wait_until([&] { return r->size() == 2; }));
+    std::lock_guard lock(r->mutex);
+    EXPECT_NE(r->frames[1].find("{\"n\":3}"), std::string::npos) << r->frames[1];
+  }
+  ::unsetenv("PARLEY_TEST_REDIS");
+  sh("stop");
+}
+
+INSTANTIATE_TEST_SUITE_P(redis_bus, fanout_contract,
+                         ::testing::Values(fanout_adapter{
+                             "redis_bus",
+                             [] { return std::unique_ptr<fanout_rig>(new redis_rig()); }}),
+                         [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace parley::contract
