@@ -1,6 +1,7 @@
 #include "cluster/redis_bus.hpp"
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
 
 #include <charconv>
 
@@ -43,6 +44,7 @@ redis_bus::redis_bus(realtime::shard_dispatcher& d, redis_bus_options o)
     pending_.clear();
     std::lock_guard lock(mutex_);
     confirmed_.clear();  // nothing is received until the resubscribe is confirmed
+    in_flight_.clear();
   });
   publisher_->start();
   subscriber_->start();
@@ -113,11 +115,21 @@ void redis_bus::interest(const std::string& destination, bool present) {
       wanted_.insert(destination);
     else
       wanted_.erase(destination);
+    ++in_flight_[channel(destination)];  // unknown until Redis answers
   }
   // Queued in call order on the subscriber's strand; a SUBSCRIBE then UNSUBSCRIBE in quick
   // succession leaves the channel as the last call says. While disconnected this is a no-op and
   // resubscribe() applies wanted_ on reconnect.
-  subscriber_->send_subscription({present ? "SUBSCRIBE" : "UNSUBSCRIBE", channel(destination)});
+  boost::asio::post(subscriber_->executor(), [this, ch = channel(destination), present] {
+    if (!subscriber_->connected()) {
+      // Not sent: the next resubscribe() counts afresh.
+      std::lock_guard lock(mutex_);
+      if (auto it = in_flight_.find(ch); it != in_flight_.end() && --it->second <= 0)
+        in_flight_.erase(it);
+      return;
+    }
+    subscriber_->send_subscription({present ? "SUBSCRIBE" : "UNSUBSCRIBE", ch});
+  });
 }
 
 void redis_bus::resubscribe() {
@@ -125,8 +137,10 @@ void redis_bus::resubscribe() {
   {
     std::lock_guard lock(mutex_);
     confirmed_.clear();
+    in_flight_.clear();
     channels.reserve(wanted_.size() + 1);
     for (auto& d : wanted_) channels.push_back(channel(d));
+    for (auto& ch : channels) ++in_flight_[ch];
   }
   for (std::size_t i = 0; i < channels.size(); i += channels_per_command) {
     redis::command c{"SUBSCRIBE"};
@@ -138,7 +152,8 @@ void redis_bus::resubscribe() {
 
 bool redis_bus::receiving(const std::string& destination) const {
   std::lock_guard lock(mutex_);
-  return confirmed_.contains(channel(destination));
+  auto ch = channel(destination);
+  return confirmed_.contains(ch) && !in_flight_.contains(ch);
 }
 
 std::size_t redis_bus::destinations_with_interest() const {
@@ -152,6 +167,8 @@ void redis_bus::on_push(redis::reply r) {
   if (kind == "message" && e.size() == 3) return on_message(e[1].str, e[2].str);
   if ((kind == "subscribe" || kind == "unsubscribe") && e.size() >= 2) {
     std::lock_guard lock(mutex_);
+    if (auto it = in_flight_.find(e[1].str); it != in_flight_.end() && --it->second <= 0)
+      in_flight_.erase(it);
     if (kind == "subscribe")
       confirmed_.insert(e[1].str);
     else

@@ -24,6 +24,7 @@
 #include <atomic>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -47,8 +48,10 @@ class redis_bus final : public chat::fanout {
   void end_batch() override;
   void interest(const std::string& destination, bool present) override;
 
-  // Whether Redis has confirmed this node's subscription to `destination`: from then on, what
-  // anyone publishes to it reaches this node's sessions.
+  // Whether Redis has answered every (UN)SUBSCRIBE this node sent for `destination` and the last
+  // was a SUBSCRIBE: from then on, what anyone publishes to it reaches this node's sessions.
+  // Exact while the subscriber connection stays up; an (UN)SUBSCRIBE queued across a reconnect
+  // may make it turn true one confirmation early (the counts restart with the resubscribe).
   bool receiving(const std::string& destination) const;
   // Destinations with local interest (the gauge of rooms and user queues listened to here).
   std::size_t destinations_with_interest() const;
@@ -75,9 +78,11 @@ class redis_bus final : public chat::fanout {
   redis::io_thread io_;
   std::shared_ptr<redis::connection> publisher_, subscriber_;
 
-  mutable std::mutex mutex_;  // guards the two sets below
+  mutable std::mutex mutex_;  // guards wanted_, confirmed_ and in_flight_
   std::unordered_set<std::string> wanted_;     // destinations with local interest
   std::unordered_set<std::string> confirmed_;  // channels Redis confirmed
+  // Channels with SUBSCRIBE/UNSUBSCRIBE commands not yet answered: their state is not known.
+  std::unordered_map<std::string, int> in_flight_;
   // Subscriber strand: what the current read brought, and the data of its last publication.
   std::vector<realtime::delivery> pending_;
   std::string last_data_;

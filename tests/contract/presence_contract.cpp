@@ -1,67 +1,49 @@
-// The contract of the presence port (chat::presence), instantiated for the in-memory adapter; a
-// Redis adapter joins with one more INSTANTIATE line.
-#include "chat/memory_presence.hpp"
-
-#include <gtest/gtest.h>
+// The presence port's contract tests (presence_contract.hpp says how adapters join).
+#include "presence_contract.hpp"
 
 #include <atomic>
-#include <functional>
-#include <memory>
 #include <thread>
 #include <vector>
 
 namespace parley::contract {
 namespace {
 
-struct presence_adapter {
-  std::string name;
-  std::function<std::unique_ptr<chat::presence>()> make;
-};
-void PrintTo(const presence_adapter& a, std::ostream* os) { *os << a.name; }
-
-class presence_contract : public ::testing::TestWithParam<presence_adapter> {
- protected:
-  void SetUp() override { p = GetParam().make(); }
-  std::unique_ptr<chat::presence> p;
-  core::time_point t0 = core::from_epoch_ms(1'700'000'000'000);
-};
-
 TEST_P(presence_contract, a_user_nobody_saw_is_offline_with_no_last_seen) {
-  EXPECT_FALSE(p->online("u"));
-  EXPECT_FALSE(p->last_seen("u").has_value());
+  EXPECT_FALSE(p->online(u));
+  EXPECT_FALSE(p->last_seen(u).has_value());
 }
 
 TEST_P(presence_contract, a_close_counted_before_its_open_cancels_it) {
-  EXPECT_FALSE(p->disconnected("u", t0)) << "posted events may be reordered: no OFFLINE yet";
-  EXPECT_FALSE(p->online("u"));
-  EXPECT_FALSE(p->connected("u")) << "the open of that close: no ONLINE either";
-  EXPECT_FALSE(p->online("u"));
-  EXPECT_TRUE(p->connected("u")) << "a new session after that brings the user online";
-  EXPECT_TRUE(p->disconnected("u", t0));
-  EXPECT_FALSE(p->online("u"));
+  EXPECT_FALSE(p->disconnected(u, t0)) << "posted events may be reordered: no OFFLINE yet";
+  EXPECT_FALSE(p->online(u));
+  EXPECT_FALSE(p->connected(u)) << "the open of that close: no ONLINE either";
+  EXPECT_FALSE(p->online(u));
+  EXPECT_TRUE(p->connected(u)) << "a new session after that brings the user online";
+  EXPECT_TRUE(p->disconnected(u, t0));
+  EXPECT_FALSE(p->online(u));
 }
 
 TEST_P(presence_contract, only_the_first_session_brings_a_user_online) {
-  EXPECT_TRUE(p->connected("u"));
-  EXPECT_FALSE(p->connected("u"));
-  EXPECT_TRUE(p->online("u"));
+  EXPECT_TRUE(p->connected(u));
+  EXPECT_FALSE(p->connected(u));
+  EXPECT_TRUE(p->online(u));
 }
 
 TEST_P(presence_contract, only_the_last_session_takes_a_user_offline_and_records_last_seen) {
-  p->connected("u");
-  p->connected("u");
-  EXPECT_FALSE(p->disconnected("u", t0));
-  EXPECT_TRUE(p->online("u"));
-  EXPECT_TRUE(p->disconnected("u", t0 + std::chrono::seconds(1)));
-  EXPECT_FALSE(p->online("u"));
-  ASSERT_TRUE(p->last_seen("u").has_value());
-  EXPECT_EQ(*p->last_seen("u"), t0 + std::chrono::seconds(1));
+  p->connected(u);
+  p->connected(u);
+  EXPECT_FALSE(p->disconnected(u, t0));
+  EXPECT_TRUE(p->online(u));
+  EXPECT_TRUE(p->disconnected(u, t0 + std::chrono::seconds(1)));
+  EXPECT_FALSE(p->online(u));
+  ASSERT_TRUE(p->last_seen(u).has_value());
+  EXPECT_EQ(*p->last_seen(u), t0 + std::chrono::seconds(1));
 }
 
 TEST_P(presence_contract, users_are_independent) {
-  p->connected("a");
-  EXPECT_FALSE(p->online("b"));
-  EXPECT_TRUE(p->connected("b"));
+  p->connected(a);
+  EXPECT_FALSE(p->online(b));
+  EXPECT_TRUE(p->connected(b));
 }
 
 TEST_P(presence_contract, concurrent_sessions_report_exactly_one_online_and_one_offline) {
@@ -70,20 +52,14 @@ TEST_P(presence_contract, concurrent_sessions_report_exactly_one_online_and_one_
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&] {
       for (int i = 0; i < 1000; ++i) {
-        if (p->connected("u")) ++ups;
-        if (p->disconnected("u", t0)) ++downs;
+        if (p->connected(u)) ++ups;
+        if (p->disconnected(u, t0)) ++downs;
       }
     });
   for (auto& t : threads) t.join();
-  EXPECT_FALSE(p->online("u"));
+  EXPECT_FALSE(p->online(u));
   EXPECT_EQ(ups.load(), downs.load()) << "every ONLINE is matched by exactly one OFFLINE";
 }
-
-INSTANTIATE_TEST_SUITE_P(
-    memory, presence_contract,
-    ::testing::Values(presence_adapter{
-        "memory", [] { return std::unique_ptr<chat::presence>(new chat::memory_presence()); }}),
-    [](const auto& info) { return info.param.name; });
 
 }  // namespace
 }  // namespace parley::contract

@@ -5,6 +5,7 @@
 #include "fanout_contract.hpp"
 #include "realtime/node_interest.hpp"
 #include "realtime/shards.hpp"
+#include "redis_test_server.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -18,18 +19,6 @@
 
 namespace parley::contract {
 namespace {
-
-redis::options test_server() {
-  std::string address;
-  if (const char* env = std::getenv("PARLEY_TEST_REDIS")) address = env;
-  if (address.empty()) std::ifstream(PARLEY_TEST_REDIS_ADDRESS_FILE) >> address;
-  redis::options o;
-  auto colon = address.rfind(':');
-  if (colon == std::string::npos) throw std::runtime_error("no test Redis (PARLEY_TEST_REDIS)");
-  o.host = address.substr(0, colon);
-  o.port = static_cast<std::uint16_t>(std::stoi(address.substr(colon + 1)));
-  return o;
-}
 
 class recorder final : public realtime::subscriber {
  public:
@@ -54,7 +43,7 @@ struct node {
   node(const std::string& prefix, const std::string& id)
       : shard(1),
         dispatcher(shard, {&h}),
-        bus(dispatcher, {test_server(), id, prefix}),
+        bus(dispatcher, {test_redis(), id, prefix}),
         interest(bus) {
     h.report_interest_to(interest);
     shard.run();
