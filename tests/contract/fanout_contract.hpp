@@ -27,6 +27,26 @@ struct recording {
   }
 };
 
+// A hub subscriber that records what it is given, for the rigs.
+class recorder final : public realtime::subscriber {
+ public:
+  recorder(std::string user, std::shared_ptr<recording> r)
+      : user_(std::move(user)), r_(std::move(r)) {}
+  void deliver(const realtime::outbound& f) override {
+    std::lock_guard lock(r_->mutex);
+    r_->frames.push_back((f.prefix ? *f.prefix : std::string()) + *f.body);
+  }
+  void revoked(const std::string&) override {
+    std::lock_guard lock(r_->mutex);
+    ++r_->revoked;
+  }
+  const std::string& user_id() const override { return user_; }
+
+ private:
+  std::string user_;
+  std::shared_ptr<recording> r_;
+};
+
 class fanout_rig {
  public:
   virtual ~fanout_rig() = default;

@@ -507,20 +507,6 @@ TEST_F(stomp_session_test, a_user_is_online_once_connected_is_received) {
   EXPECT_TRUE(env.presence.online(bob.who.user_id));
 }
 
-TEST_F(stomp_session_test, several_frames_in_one_read_are_all_handled) {
-  auto c = open();
-  c.send(
-      frame("CONNECT",
-            {{"accept-version", "1.2"}, {"Authorization", "Bearer " + alice.access_token}}) +
-      "\n" +
-      frame("SUBSCRIBE", {{"destination", "/user/queue/errors"}, {"id", "e"}, {"receipt", "r1"}}) +
-      frame("UNSUBSCRIBE", {{"id", "e"}, {"receipt", "r2"}}));
-  wait_connected(c);
-  EXPECT_EQ(c.with("CONNECTED").size(), 1u);
-  EXPECT_TRUE(c.receipt("r1"));
-  EXPECT_TRUE(c.receipt("r2"));
-}
-
 TEST_F(stomp_session_test, a_frame_over_the_limit_gets_frame_too_large_and_closes) {
   ctx.options.frame_limits.max_frame_bytes = 4096;
   auto a = connect(alice);
