@@ -18,8 +18,11 @@ test('without WebSocket the client chats over xhr-streaming, bound to its cookie
     delete (window as { WebSocket?: unknown }).WebSocket;
   });
   const sends: Array<Promise<{ url: string; cookie: string | undefined }>> = [];
+  // Collected until the checks start: a send made later (a typing event, a heart-beat) would read
+  // its headers after the browser closed, and that rejection would fail the file.
+  let collecting = true;
   b.page.on('request', (r) => {
-    if (r.url().includes('/xhr_send')) sends.push(r.allHeaders().then((h) => ({ url: r.url(), cookie: h['cookie'] })));
+    if (collecting && r.url().includes('/xhr_send')) sends.push(r.allHeaders().then((h) => ({ url: r.url(), cookie: h['cookie'] })));
   });
 
   await Promise.all([loginViaUi(a.page, fx.srv.base, ua.username), loginViaUi(b.page, fx.srv.base, ub.username)]);
@@ -35,6 +38,7 @@ test('without WebSocket the client chats over xhr-streaming, bound to its cookie
   assert.equal(cookies[0]!.httpOnly, true);
   assert.equal(cookies[0]!.sameSite, 'Strict');
   assert.equal(cookies[0]!.path, '/ws');
+  collecting = false;
   assert.ok(sends.length > 0, 'the page used xhr_send');
   for (const s of await Promise.all(sends)) assert.ok(s.cookie?.includes(`parley_sockjs=${cookies[0]!.value}`), `${s.url} carries the key: ${s.cookie}`);
   // The page cannot read the key (HttpOnly), so a script injected into it cannot leak it.
