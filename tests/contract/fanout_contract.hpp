@@ -7,11 +7,16 @@
 #include "realtime/hub.hpp"
 
 #include <gtest/gtest.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 
+#include <chrono>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace parley::contract {
@@ -62,8 +67,25 @@ class fanout_rig {
   // (chat::fanout::interest): present calls minus absent calls.
   virtual std::size_t destinations_with_interest(unsigned node) = 0;
   // Polls `done` until true or a deadline; false on timeout.
-  virtual bool wait_until(const std::function<bool()>& done) = 0;
+  bool wait_until(const std::function<bool()>& done) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+  }
 };
+
+// Runs `f` on `shard` (hubs are touched only there) and returns once it has run.
+inline void run_on(boost::asio::io_context& shard, const std::function<void()>& f) {
+  std::promise<void> done;
+  boost::asio::post(shard, [&] {
+    f();
+    done.set_value();
+  });
+  done.get_future().get();
+}
 
 struct fanout_adapter {
   std::string name;

@@ -35,7 +35,7 @@ class local_rig final : public fanout_rig {
                                        const std::string& user_id) override {
     auto rec = std::make_shared<recording>();
     auto sub = std::make_unique<recorder>(user_id, rec);
-    on_shard(node, [&, s = sub.get()] {
+    run_on(shards_.at(node), [&, s = sub.get()] {
       hubs_[node]->subscribe(destination, s, "sub-" + user_id,
                              std::make_shared<const std::string>("MESSAGE\nsubscription:x\n"));
     });
@@ -45,31 +45,14 @@ class local_rig final : public fanout_rig {
   void unsubscribe(unsigned node, const std::string& destination,
                    const std::shared_ptr<recording>& r) override {
     auto* s = subs_.at(r.get()).get();
-    on_shard(node, [&] { hubs_[node]->unsubscribe(destination, s, "sub-" + s->user_id()); });
+    run_on(shards_.at(node),
+           [&] { hubs_[node]->unsubscribe(destination, s, "sub-" + s->user_id()); });
   }
   std::size_t destinations_with_interest(unsigned) override {
     return bus_.destinations_with_interest();
   }
-  bool wait_until(const std::function<bool()>& done) override {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    return true;
-  }
 
  private:
-  // Runs `f` on shard `node` (hubs are touched only there) and returns once it has run.
-  void on_shard(unsigned node, const std::function<void()>& f) {
-    std::promise<void> done;
-    boost::asio::post(shards_.at(node), [&] {
-      f();
-      done.set_value();
-    });
-    done.get_future().get();
-  }
-
   realtime::shards shards_;
   realtime::hub h0_, h1_;
   std::vector<realtime::hub*> hubs_;

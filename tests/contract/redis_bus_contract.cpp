@@ -54,7 +54,7 @@ class redis_rig final : public fanout_rig {
                                        const std::string& user_id) override {
     auto rec = std::make_shared<recording>();
     auto sub = std::make_unique<recorder>(user_id, rec);
-    on_shard(n, [&, s = sub.get()] {
+    run_on(nodes_[n]->shard.at(0), [&, s = sub.get()] {
       nodes_[n]->h.subscribe(destination, s, "sub-" + user_id,
                              std::make_shared<const std::string>("MESSAGE\nsubscription:x\n"));
     });
@@ -66,7 +66,8 @@ class redis_rig final : public fanout_rig {
   void unsubscribe(unsigned n, const std::string& destination,
                    const std::shared_ptr<recording>& r) override {
     auto* s = subs_.at(r.get()).get();
-    on_shard(n, [&] { nodes_[n]->h.unsubscribe(destination, s, "sub-" + s->user_id()); });
+    run_on(nodes_[n]->shard.at(0),
+           [&] { nodes_[n]->h.unsubscribe(destination, s, "sub-" + s->user_id()); });
   }
   bool receiving(unsigned n, const std::string& destination) {
     return nodes_[n]->bus.receiving(destination) && nodes_[n]->bus.connected();
@@ -74,25 +75,8 @@ class redis_rig final : public fanout_rig {
   std::size_t destinations_with_interest(unsigned n) override {
     return nodes_[n]->bus.destinations_with_interest();
   }
-  bool wait_until(const std::function<bool()>& done) override {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    return true;
-  }
 
  private:
-  void on_shard(unsigned n, const std::function<void()>& f) {
-    std::promise<void> done;
-    boost::asio::post(nodes_[n]->shard.at(0), [&] {
-      f();
-      done.set_value();
-    });
-    done.get_future().get();
-  }
-
   std::unique_ptr<node> nodes_[2];
   std::unordered_map<const recording*, std::unique_ptr<recorder>> subs_;
 };
