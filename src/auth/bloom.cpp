@@ -3,6 +3,7 @@
 #include "auth/sha256.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <stdexcept>
 
@@ -52,6 +53,15 @@ void bloom_filter::add(std::string_view item) {
   for_each_bit(hash_item(item), bits_, hashes_, [&](std::size_t word, std::uint64_t mask) {
     words_[word].fetch_or(mask, std::memory_order_relaxed);
   });
+}
+
+std::vector<std::uint64_t> bloom_filter::positions(std::string_view item) const {
+  std::vector<std::uint64_t> out;
+  out.reserve(hashes_);
+  for_each_bit(hash_item(item), bits_, hashes_, [&](std::size_t word, std::uint64_t mask) {
+    out.push_back(word * 64 + static_cast<std::uint64_t>(std::countr_zero(mask)));
+  });
+  return out;
 }
 
 bool bloom_filter::maybe_contains(std::string_view item) const {

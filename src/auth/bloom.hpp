@@ -42,6 +42,10 @@ class bloom_filter {
   // False: never added. True: added, or a false positive (rate ≈ fp_rate at expected_items).
   bool maybe_contains(std::string_view item) const;
 
+  // The item's k bit positions, in [0, bit_count()): what a shared bitmap (Redis SETBIT/GETBIT)
+  // stores for it, the same on every machine.
+  std::vector<std::uint64_t> positions(std::string_view item) const;
+
   std::size_t bit_count() const { return bits_; }
   std::size_t hash_count() const { return hashes_; }
 

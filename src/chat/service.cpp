@@ -4,7 +4,7 @@
 
 #include "chat/memory_username_filter.hpp"
 
-
+#include <charconv>
 
 namespace parley::chat {
 
@@ -13,6 +13,16 @@ std::string room(std::int64_t chat_id) { return "/topic/rooms/" + std::to_string
 std::string typing(std::int64_t chat_id) { return room(chat_id) + "/typing"; }
 std::string receipts(std::int64_t chat_id) { return room(chat_id) + "/receipts"; }
 std::string user_events(const std::string& user_id) { return "/user/" + user_id + "/queue/events"; }
+std::optional<std::int64_t> room_id(std::string_view destination) {
+  constexpr std::string_view prefix = "/topic/rooms/";
+  if (!destination.starts_with(prefix)) return std::nullopt;
+  destination.remove_prefix(prefix.size());
+  std::int64_t id = 0;
+  auto [end, ec] = std::from_chars(destination.data(), destination.data() + destination.size(), id);
+  if (ec != std::errc{} || end != destination.data() + destination.size() || id <= 0)
+    return std::nullopt;
+  return id;
+}
 }  // namespace destinations
 
 service::service(deps d)

@@ -115,6 +115,9 @@ class service {
   void session_opened(const identity& who);
   void session_closed(const identity& who);
   void announce_presence(const identity& who, bool online);
+  // Users the presence adapter took offline because the node they were on died: stores their
+  // last_seen and announces them OFFLINE. Blocking: call from a worker.
+  void presence_lost(const std::vector<std::string>& user_ids, core::time_point when);
 
   // `--demo`: a few users, a DM and a group with messages. Idempotent.
   void seed_demo();

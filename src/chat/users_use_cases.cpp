@@ -76,12 +76,18 @@ outcome<reply> service::user_status_batch(const identity&, std::string_view body
     if (!e.is_string()) return problem::bad_request("Body must be a JSON array of user ids");
     ids.emplace_back(e.get_string());
   }
+  auto rows = d_.store.last_seen(ids);
+  ids.clear();
+  for (auto& row : rows) ids.push_back(row.user_id);
+  // Two round trips for the whole batch in a cluster, not two per user.
+  auto seen = d_.online.last_seen_of(ids);
+  auto online = d_.online.online_among(ids);
+  std::sort(online.begin(), online.end());
   json::object out;
-  for (auto& row : d_.store.last_seen(ids)) {
-    bool on = d_.online.online(row.user_id);
-    if (auto mem = d_.online.last_seen(row.user_id);
-        mem && (!row.last_seen || *mem > *row.last_seen))
-      row.last_seen = mem;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    auto& row = rows[i];
+    bool on = std::binary_search(online.begin(), online.end(), row.user_id);
+    if (auto& mem = seen[i]; mem && (!row.last_seen || *mem > *row.last_seen)) row.last_seen = mem;
     out[row.user_id] =
         json::object{{"userId", row.user_id},
                      {"status", on ? "ONLINE" : "OFFLINE"},

@@ -13,15 +13,32 @@
 // connection, so one write; what one read of the subscriber brings in reaches each shard as one
 // task.
 //
-// Guarantee: at most once, like the port. While Redis is unreachable, publications are dropped
-// (counted in dropped()); on reconnect the subscriber resubscribes to every channel with interest
-// before anything else. Sessions catch up from history, the durable source of truth.
+// A room's messages (publish_in_order) carry their `seq`. With a room_history, each node keeps a
+// cursor per room it listens to (the last `seq` delivered, read from history when the interest
+// starts): it drops what is at or below it (a replay), delivers the next one at once, and holds
+// what comes early; a hole still open after `gap_wait` (a publication that will not come: lost
+// while Redis reconnected, or its node died between commit and publish) is read from history,
+// where every published message already is. So every subscriber on every node sees a room's
+// messages in `seq` order, each once, whichever nodes committed them; and after a reconnect the
+// node reads what it missed. A SUBSCRIBE's RECEIPT (when_receiving) waits until the channel is
+// confirmed and the cursor known.
+//
+// Other publications (typing, receipts, status changes, user events) are at most once, like the
+// port: while Redis is unreachable they are dropped (counted in dropped()); on reconnect the
+// subscriber resubscribes to every channel with interest before anything else.
 #include "chat/ports.hpp"
 #include "realtime/shard_dispatcher.hpp"
 #include "redis/connection.hpp"
 #include "redis/io_thread.hpp"
 
+#include <boost/asio/steady_timer.hpp>
+
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -30,10 +47,36 @@
 
 namespace parley::cluster {
 
+// Where the in-order delivery reads a room's messages: history, the durable source of truth.
+// The reads block (a database): an implementation runs them on threads of its own and calls
+// `done` there, once per call.
+class room_history {
+ public:
+  struct entry {
+    std::int64_t seq = 0;
+    std::string message_id;
+    std::string payload;  // as the room's publication carries it (views::message_text)
+  };
+  using done_fn = std::function<void(bool ok, std::vector<entry>)>;
+  virtual ~room_history() = default;
+  // The room's newest message, or none.
+  virtual void newest(std::int64_t chat_id, done_fn done) = 0;
+  // Up to `limit` messages after `after_id` (empty: from the room's first), oldest first.
+  virtual void after(std::int64_t chat_id, std::string after_id, int limit, done_fn done) = 0;
+};
+
 struct redis_bus_options {
   redis::options redis;
   std::string node_id;               // in event message ids, so they are unique in the cluster
   std::string prefix = "parley:";    // of every channel name
+  room_history* history = nullptr;   // null: rooms are delivered in Redis's order, unchecked
+  // How long a hole in a room's `seq` may stay open before it is read from history.
+  std::chrono::milliseconds gap_wait{20};
+  // A hole larger than this, or this many messages held behind one, is skipped (logged): the
+  // subscribers catch up from history as after any disconnection.
+  std::size_t max_gap = 1000;
+  // How long when_receiving() may wait before it answers false.
+  std::chrono::milliseconds subscribe_timeout{5000};
 };
 
 class redis_bus final : public chat::fanout {
@@ -47,6 +90,9 @@ class redis_bus final : public chat::fanout {
   void begin_batch() override;
   void end_batch() override;
   void interest(const std::string& destination, bool present) override;
+  void publish_in_order(std::int64_t chat_id, std::int64_t seq, std::string payload,
+                        std::string message_id) override;
+  void when_receiving(const std::string& destination, std::function<void(bool)> ready) override;
 
   // Whether Redis has answered every (UN)SUBSCRIBE this node sent for `destination` and the last
   // was a SUBSCRIBE: from then on, what anyone publishes to it reaches this node's sessions.
@@ -57,6 +103,9 @@ class redis_bus final : public chat::fanout {
   std::size_t destinations_with_interest() const;
   // Publications not sent because Redis was unreachable.
   std::uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+  // Room messages read from history to fill a hole, and messages skipped (a hole too large).
+  std::uint64_t filled() const { return filled_.load(std::memory_order_relaxed); }
+  std::uint64_t skipped() const { return skipped_.load(std::memory_order_relaxed); }
   bool connected() const { return publisher_->connected() && subscriber_->connected(); }
 
  private:
@@ -69,6 +118,41 @@ class redis_bus final : public chat::fanout {
   void on_message(const std::string& channel, const std::string& data);
   void flush_deliveries();
   void resubscribe();
+  // In-order delivery of rooms, on the subscriber strand.
+  struct held_message {
+    std::string message_id, payload;
+  };
+  struct room_state {
+    std::int64_t chat_id = 0;
+    std::uint64_t generation = 0;  // tells a history answer for an earlier interest apart
+    bool known = false;            // the cursor was read from history
+    bool reading = false;          // a history read is in flight
+    std::int64_t seq = 0;          // the last delivered
+    std::string message_id;        // of the last delivered (empty: none)
+    std::map<std::int64_t, held_message> held;  // arrivals ahead of the cursor
+    std::chrono::steady_clock::time_point gap_since{};  // epoch: no hole open
+    std::chrono::steady_clock::time_point retry_at{};   // a failed read is retried then
+  };
+  struct waiter {
+    std::string destination;
+    std::function<void(bool)> ready;
+    std::chrono::steady_clock::time_point deadline;
+  };
+  void on_interest(const std::string& destination, bool present);
+  void on_confirmed(const std::string& destination);
+  void on_room_message(const std::string& destination, std::int64_t seq, std::string_view id,
+                       std::string_view payload);
+  void deliver_room(const std::string& destination, room_state& r, std::int64_t seq,
+                    std::string_view id, std::string_view payload);
+  void drain(const std::string& destination, room_state& r);
+  void read_newest(const std::string& destination, room_state& r);
+  void read_after(const std::string& destination, room_state& r, int limit);
+  void on_history(const std::string& destination, std::uint64_t generation, bool newest, bool ok,
+                  std::vector<room_history::entry> entries);
+  bool ready_now(const std::string& destination) const;
+  void check_waiters(const std::string& destination);
+  void arm_tick();
+  void tick();
 
   realtime::shard_dispatcher& dispatcher_;
   redis_bus_options opts_;
@@ -86,6 +170,16 @@ class redis_bus final : public chat::fanout {
   // Subscriber strand: what the current read brought, and the data of its last publication.
   std::vector<realtime::delivery> pending_;
   std::string last_data_;
+  std::unordered_map<std::string, room_state> rooms_;  // rooms with interest, by destination
+  std::uint64_t next_generation_ = 0;
+  std::vector<waiter> waiters_;
+  std::unique_ptr<boost::asio::steady_timer> tick_;
+  bool ticking_ = false, stopping_ = false;
+  std::atomic<std::uint64_t> filled_{0}, skipped_{0};
+  // History reads in flight: the destructor waits for them (their answers post to the strand).
+  std::mutex reads_mutex_;
+  std::condition_variable reads_done_;
+  int reads_ = 0;
 };
 
 }  // namespace parley::cluster

@@ -352,7 +352,13 @@ void stomp_session::on_subscribe(const stomp::frame& f) {
                }
                it->set_hub_key(*key);
                hub_.subscribe(*key, this, id, shared_prefix(id, version_));
-               send_receipt(receipt);
+               if (!receipt || !ctx_.bus) return send_receipt(receipt);
+               ctx_.bus->when_receiving(*key, on_shard([this, receipt](bool receiving) {
+                 if (!receiving)
+                   return fail(core::errc::unavailable,
+                               "Live delivery is unavailable on this node, reconnect", receipt);
+                 send_receipt(receipt);
+               }));
              });
 }
 

@@ -41,6 +41,9 @@ struct session_context {
   chat::service& chat;
   boost::asio::thread_pool& workers;
   session_options options;
+  // When set, a SUBSCRIBE's RECEIPT waits until this bus receives the destination
+  // (chat::fanout::when_receiving); a bus that cannot tell in time ends the session UNAVAILABLE.
+  chat::fanout* bus = nullptr;
 };
 
 class stomp_session final : public session_handler,

@@ -12,8 +12,10 @@
 
 #include <array>
 #include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <future>
+#include <mutex>
 
 namespace parley::redis {
 
@@ -283,6 +285,13 @@ void connection::send(std::vector<command> cs) {
   });
 }
 
+void connection::send(std::vector<std::pair<command, reply_handler>> cs) {
+  if (cs.empty()) return;
+  asio::dispatch(p_->strand, [p = p_, cs = std::move(cs)]() mutable {
+    for (auto& [c, h] : cs) p->queue(c, std::move(h));
+  });
+}
+
 void connection::send_subscription(command c) {
   asio::dispatch(p_->strand, [p = p_, c = std::move(c)] { p->queue(c, {}, false); });
 }
@@ -297,6 +306,31 @@ std::optional<reply> call(connection& conn, command c, std::chrono::milliseconds
   conn.send(std::move(c), [done](std::optional<reply> r) { done->set_value(std::move(r)); });
   if (result.wait_for(timeout) != std::future_status::ready) return std::nullopt;
   return result.get();
+}
+
+std::vector<std::optional<reply>> call(connection& conn, std::vector<command> cs,
+                                       std::chrono::milliseconds timeout) {
+  struct state {
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::vector<std::optional<reply>> replies;
+    std::size_t left;
+  };
+  auto st = std::make_shared<state>();
+  st->replies.resize(cs.size());
+  st->left = cs.size();
+  std::vector<std::pair<command, reply_handler>> items;
+  items.reserve(cs.size());
+  for (std::size_t i = 0; i < cs.size(); ++i)
+    items.emplace_back(std::move(cs[i]), [st, i](std::optional<reply> r) {
+      std::lock_guard lock(st->mutex);
+      st->replies[i] = std::move(r);
+      if (--st->left == 0) st->cv.notify_all();
+    });
+  conn.send(std::move(items));
+  std::unique_lock lock(st->mutex);
+  st->cv.wait_for(lock, timeout, [&] { return st->left == 0; });
+  return st->replies;  // a copy: late handlers may still write into the shared state
 }
 
 }  // namespace parley::redis

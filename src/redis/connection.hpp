@@ -79,6 +79,8 @@ class connection : public std::enable_shared_from_this<connection> {
   void send(command c, reply_handler h = {});
   // Several commands in one hop to the strand and one write.
   void send(std::vector<command> cs);
+  // The same, each with its own reply handler.
+  void send(std::vector<std::pair<command, reply_handler>> cs);
   // Subscriber mode: SUBSCRIBE/UNSUBSCRIBE, whose answers come as pushes. Call on the strand
   // (from a handler) or from any thread.
   void send_subscription(command c);
@@ -96,6 +98,12 @@ class connection : public std::enable_shared_from_this<connection> {
 // connection's own thread). nullopt when the connection fails or `timeout` passes.
 std::optional<reply> call(connection& conn, command c,
                           std::chrono::milliseconds timeout = std::chrono::milliseconds(2000));
+
+// The same for several commands, pipelined in one write: one reply per command, in order; nullopt
+// for each that failed or was not answered within `timeout`.
+std::vector<std::optional<reply>> call(
+    connection& conn, std::vector<command> cs,
+    std::chrono::milliseconds timeout = std::chrono::milliseconds(2000));
 
 // RESP encoding of one command (an array of bulk strings).
 void append_command(std::string& out, const command& c);

@@ -61,5 +61,19 @@ TEST_P(presence_contract, concurrent_sessions_report_exactly_one_online_and_one_
   EXPECT_EQ(ups.load(), downs.load()) << "every ONLINE is matched by exactly one OFFLINE";
 }
 
+TEST_P(presence_contract, batch_reads_answer_each_user_in_order) {
+  p->connected(a);
+  p->connected(u);
+  p->disconnected(u, t0);
+  EXPECT_EQ(p->online_among({u, a, b}), std::vector<std::string>{a});
+  auto seen = p->last_seen_of({a, u, b});
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_FALSE(seen[0].has_value()) << "online, never offline";
+  EXPECT_EQ(seen[1], t0);
+  EXPECT_FALSE(seen[2].has_value()) << "never seen";
+  EXPECT_TRUE(p->online_among({}).empty());
+  EXPECT_TRUE(p->last_seen_of({}).empty());
+}
+
 }  // namespace
 }  // namespace parley::contract
