@@ -479,7 +479,8 @@ void redis_bus::tick() {
       if (now - r.gap_since >= opts_.gap_wait)
         read_after(destination, r,
                    static_cast<int>(std::min<std::int64_t>(
-                       static_cast<std::int64_t>(opts_.max_gap), r.held.rbegin()->first - r.seq)));
+                       static_cast<std::int64_t>(opts_.max_gap),
+                       r.held.begin()->first - r.seq - 1)));  // the hole; the rest is held
       again = true;
     }
   }

@@ -12,6 +12,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <future>
 #include <random>
 #include <thread>
@@ -21,10 +23,10 @@ namespace parley::contract {
 namespace {
 
 struct node {
-  node(const std::string& prefix, const std::string& id)
+  node(const std::string& prefix, const std::string& id, cluster::room_history* history)
       : shard(1),
         dispatcher(shard, {&h}),
-        bus(dispatcher, {test_redis(), id, prefix}),
+        bus(dispatcher, {test_redis(), id, prefix, history}),
         interest(bus) {
     h.report_interest_to(interest);
     shard.run();
@@ -42,10 +44,10 @@ struct node {
 
 class redis_rig final : public fanout_rig {
  public:
-  redis_rig() {
+  explicit redis_rig(cluster::room_history* history = nullptr) {
     auto prefix = "t" + std::to_string(std::random_device{}()) + ":";
-    nodes_[0] = std::make_unique<node>(prefix, "n0");
-    nodes_[1] = std::make_unique<node>(prefix, "n1");
+    nodes_[0] = std::make_unique<node>(prefix, "n0", history);
+    nodes_[1] = std::make_unique<node>(prefix, "n1", history);
     if (!wait_until([&] { return nodes_[0]->bus.connected() && nodes_[1]->bus.connected(); }))
       throw std::runtime_error("the test Redis is not reachable");
   }
@@ -75,6 +77,7 @@ class redis_rig final : public fanout_rig {
   std::size_t destinations_with_interest(unsigned n) override {
     return nodes_[n]->bus.destinations_with_interest();
   }
+  cluster::redis_bus& bus_of(unsigned n) { return nodes_[n]->bus; }
 
  private:
   std::unique_ptr<node> nodes_[2];
@@ -118,6 +121,72 @@ TEST(redis_bus, resubscribes_after_the_server_restarts_and_drops_while_it_is_dow
   }
   ::unsetenv("PARLEY_TEST_REDIS");
   sh("stop");
+}
+
+// History as the bus reads it: what a room's log committed, by seq.
+struct fake_history final : cluster::room_history {
+  std::mutex m;
+  std::map<std::int64_t, entry> rows;
+  void add(std::int64_t seq) {
+    std::lock_guard lock(m);
+    rows[seq] = {seq, "m" + std::to_string(100 + seq), "{\"seq\":" + std::to_string(seq) + "}"};
+  }
+  entry row(std::int64_t seq) {
+    std::lock_guard lock(m);
+    return rows.at(seq);
+  }
+  void newest(std::int64_t, done_fn done) override {
+    std::vector<entry> out;
+    {
+      std::lock_guard lock(m);
+      if (!rows.empty()) out.push_back(rows.rbegin()->second);
+    }
+    done(true, std::move(out));
+  }
+  void after(std::int64_t, std::string after_id, int limit, done_fn done) override {
+    std::vector<entry> out;
+    {
+      std::lock_guard lock(m);
+      for (auto& [seq, e] : rows)
+        if (e.message_id > after_id && static_cast<int>(out.size()) < limit) out.push_back(e);
+    }
+    done(true, std::move(out));
+  }
+};
+
+TEST(redis_bus, delivers_a_rooms_messages_in_seq_order_once_and_fills_holes_from_history) {
+  fake_history h;
+  h.add(1);  // before anyone here listened: history, not live
+  redis_rig rig(&h);
+  const std::string room = chat::destinations::room(7);
+  auto r = rig.subscribe(1, room, "u");
+  std::promise<bool> ready;
+  rig.bus_of(1).when_receiving(room, [&](bool ok) { ready.set_value(ok); });
+  ASSERT_TRUE(ready.get_future().get()) << "the cursor is read before the RECEIPT";
+  auto publish = [&](std::int64_t seq) {
+    auto e = h.row(seq);
+    rig.bus().publish_in_order(7, seq, e.payload, e.message_id);
+  };
+  // Two nodes committed 2 and 3; 3's publication overtook 2's.
+  h.add(2);
+  h.add(3);
+  publish(3);
+  publish(2);
+  ASSERT_TRUE(rig.wait_until([&] { return r->size() == 2; }));
+  publish(2);  // a replay
+  // 4 was committed but its publication never came (its node died); 5 arrives.
+  h.add(4);
+  h.add(5);
+  publish(5);
+  ASSERT_TRUE(rig.wait_until([&] { return r->size() >= 4; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a duplicate would show by now
+  std::lock_guard lock(r->mutex);
+  ASSERT_EQ(r->frames.size(), 4u);
+  for (int i = 0; i < 4; ++i)
+    EXPECT_NE(r->frames[i].find("{\"seq\":" + std::to_string(i + 2) + "}"), std::string::npos)
+        << i << ": " << r->frames[i];
+  EXPECT_EQ(rig.bus_of(1).filled(), 1u) << "4 came from history";
+  EXPECT_EQ(rig.bus_of(1).skipped(), 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(redis_bus, fanout_contract,
