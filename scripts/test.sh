@@ -2,8 +2,9 @@
 # The whole test suite, as CI runs it: install, build (release + ASan/UBSan), unit/contract/fuzz
 # corpus tests under ctest for both builds, the end-to-end suite with real clients against the real
 # binary on SQLite and again on MariaDB, MariaDB outages, media against a real S3 server, then the
-# web client's unit and browser tests. One MariaDB server serves every suite that needs one (each
-# makes its own databases); it is stopped on exit.
+# web client's unit and browser tests; the end-to-end suite runs a third time with every server a
+# cluster node (MariaDB + Redis). One MariaDB and one Redis server serve every suite that needs one (each
+# makes its own databases or key prefixes); they are stopped on exit.
 # Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,9 +21,11 @@ stage() {
   return 0
 }
 mariadb_dir="$root/build/ci-mariadb"
+redis_dir="$root/build/ci-redis"
 finish() {
   stage ""
   "$root/scripts/mariadb.sh" stop "$mariadb_dir" || true
+  "$root/scripts/redis.sh" stop "$redis_dir" || true
   echo "== total $((SECONDS - suite_started))s"
 }
 trap finish EXIT
@@ -33,6 +36,10 @@ stage "install dependencies"
 stage "start MariaDB (shared by the contract and end-to-end suites)"
 PARLEY_TEST_MARIADB_DSN=$("$root/scripts/mariadb.sh" start "$mariadb_dir")
 export PARLEY_TEST_MARIADB_DSN
+stage "start Redis (shared by the contract and end-to-end suites)"
+"$root/scripts/redis.sh" start "$redis_dir" >/dev/null
+PARLEY_TEST_REDIS=$(cat "$redis_dir/address")
+export PARLEY_TEST_REDIS
 
 stage "build (release)"
 ./scripts/build.sh release
@@ -52,6 +59,10 @@ PARLEY_BIN="$root/build/release/src/server/parley" npm test
 
 stage "end-to-end again, every server on MariaDB"
 PARLEY_E2E_MARIADB_DSN=$PARLEY_TEST_MARIADB_DSN PARLEY_BIN="$root/build/release/src/server/parley" npm test
+
+stage "end-to-end again, every server a cluster node (MariaDB + Redis)"
+PARLEY_E2E_MARIADB_DSN=$PARLEY_TEST_MARIADB_DSN PARLEY_E2E_REDIS=$PARLEY_TEST_REDIS \
+  PARLEY_BIN="$root/build/release/src/server/parley" npm test
 
 stage "MariaDB missing at start and killed while serving"
 PARLEY_BIN="$root/build/release/src/server/parley" npm run test:mariadb

@@ -3,17 +3,27 @@
 #include "core/problem.hpp"
 
 #include <stdexcept>
+#include <thread>
 
 namespace parley::cluster {
 
 redis_client::redis_client(redis::options o, const std::string& node_id, std::string what)
-    : what_(std::move(what)), io_("redis-" + what_) {
+    : what_(std::move(what)), io_("redis-" + what_), connect_timeout_(o.connect_timeout) {
   o.name = "parley-" + node_id + "-" + what_;
   conn_ = redis::connection::create(io_.executor(), std::move(o));
   conn_->start();
 }
 
 redis_client::~redis_client() { stop(); }
+
+void redis_client::wait_connected() {
+  auto deadline = std::chrono::steady_clock::now() + connect_timeout_;
+  while (!conn_->connected()) {
+    if (std::chrono::steady_clock::now() > deadline)
+      throw core::unavailable_error(what_ + ": Redis is unreachable");
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
 
 void redis_client::stop() {
   conn_->stop();

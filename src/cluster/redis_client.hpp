@@ -6,6 +6,7 @@
 #include "redis/connection.hpp"
 #include "redis/io_thread.hpp"
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +30,8 @@ class redis_client {
   void send(redis::command c, redis::reply_handler h) { conn_->send(std::move(c), std::move(h)); }
 
   bool connected() const { return conn_->connected(); }
+  // Waits up to the connect timeout for the first connection; throws core::unavailable_error.
+  void wait_connected();
   // The connection's thread, for the adapter's own timers.
   boost::asio::io_context::executor_type executor() { return io_.executor(); }
   // Stops the connection and waits for its thread; the adapter's timers must be cancelled first.
@@ -37,6 +40,7 @@ class redis_client {
  private:
   std::string what_;
   redis::io_thread io_;
+  std::chrono::milliseconds connect_timeout_;
   std::shared_ptr<redis::connection> conn_;
 };
 

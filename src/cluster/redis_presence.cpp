@@ -97,13 +97,7 @@ struct redis_presence::timer {
 redis_presence::redis_presence(redis_presence_options o)
     : opts_(std::move(o)), client_(opts_.redis, opts_.node_id, "presence") {
   timer_ = std::make_unique<timer>(client_.executor());
-  auto deadline = std::chrono::steady_clock::now() + opts_.redis.connect_timeout;
-  while (!client_.connected()) {
-    if (std::chrono::steady_clock::now() > deadline)
-      throw core::unavailable_error("presence: Redis at " + opts_.redis.host + ":" +
-                                    std::to_string(opts_.redis.port) + " is unreachable");
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  client_.wait_connected();
   // What an earlier process under this id left (it crashed): its users are not here any more.
   auto r = client_.call({"EVAL", std::string(sweep_script), "1", nodes_key(), opts_.node_id,
                          opts_.prefix, "1"});

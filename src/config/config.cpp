@@ -164,6 +164,9 @@ const std::vector<key>& keys() {
             return true;
           },
           [](const config& c) { return std::string(c.server.demo ? "true" : "false"); }},
+      PARLEY_STR("cluster.redis", cluster.redis),
+      PARLEY_STR("cluster.node_id", cluster.node_id),
+      PARLEY_STR("cluster.prefix", cluster.prefix),
       PARLEY_STR("auth.issuer", auth.issuer),
       PARLEY_DUR("auth.access_ttl_seconds", auth.access_ttl, std::chrono::seconds,
                  std::chrono::seconds),
@@ -285,7 +288,7 @@ std::optional<std::string> load_file(config& c, const std::filesystem::path& fil
 }
 
 std::optional<std::string> load_env(config& c, char** env) {
-  static const std::vector<std::string> sections = {"SERVER", "AUTH", "STORAGE",
+  static const std::vector<std::string> sections = {"SERVER", "CLUSTER", "AUTH", "STORAGE",
                                                     "STOMP",  "LOG",  "MEDIA"};
   for (char** e = env; e && *e; ++e) {
     std::string kv(*e);

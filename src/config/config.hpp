@@ -115,8 +115,17 @@ struct media_config {
   media_s3_config s3;
 };
 
+// Cluster mode: several nodes share MariaDB and meet in Redis (fan-out, presence, the username
+// filter, rate limits). Empty redis = all-in-one.
+struct cluster_config {
+  std::string redis;    // host:port of the Redis server
+  std::string node_id;  // unique per node; empty = <hostname>-<listen port>
+  std::string prefix = "parley:";  // of every key and channel parley names (not the original's)
+};
+
 struct config {
   server_config server;
+  cluster_config cluster;
   auth_config auth;
   storage_config storage;
   stomp_config stomp;

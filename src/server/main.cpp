@@ -7,6 +7,9 @@
 #include "chat/memory_presence.hpp"
 #include "chat/memory_username_filter.hpp"
 #include "chat/service.hpp"
+#include "cluster/redis_bus.hpp"
+#include "cluster/redis_limits.hpp"
+#include "cluster/redis_presence.hpp"
 #include "config/config.hpp"
 #include "core/problem.hpp"
 #include "http/server.hpp"
@@ -19,6 +22,7 @@
 #include "realtime/shards.hpp"
 #include "realtime/stomp_session.hpp"
 #include "server/admin_cli.hpp"
+#include "server/cluster_history.hpp"
 #include "server/rest_api.hpp"
 #include "server/storage.hpp"
 
@@ -35,6 +39,8 @@
 #include <filesystem>
 #include <iostream>
 #include <thread>
+
+#include <unistd.h>
 
 extern char** environ;
 
@@ -122,6 +128,25 @@ std::pair<std::string, unsigned short> split_listen(const std::string& listen) {
   return {listen.substr(0, colon), static_cast<unsigned short>(port)};
 }
 
+// cluster.redis "host:port" as the Redis client's options.
+redis::options redis_options(const std::string& address) {
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    throw std::runtime_error("cluster.redis must be host:port");
+  redis::options o;
+  o.host = address.substr(0, colon);
+  int port = std::stoi(address.substr(colon + 1));
+  if (port <= 0 || port > 65535) throw std::runtime_error("cluster.redis port out of range");
+  o.port = static_cast<std::uint16_t>(port);
+  return o;
+}
+
+std::string default_node_id(const std::string& listen) {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return std::string(host) + "-" + listen.substr(listen.rfind(':') + 1);
+}
+
 int serve(const serve_flags& flags) {
   config::config cfg;
   if (!flags.config_file.empty())
@@ -158,8 +183,24 @@ int serve(const serve_flags& flags) {
     hub_ptrs.push_back(hubs.back().get());
   }
   realtime::shard_dispatcher dispatcher(shards, hub_ptrs);
-  realtime::local_bus local(dispatcher);
-  chat::fanout& bus = local;
+  asio::thread_pool workers(std::max(1u, cfg.server.workers));
+  // Cluster mode (cluster.redis): the nodes share MariaDB and meet in Redis.
+  const bool clustered = !cfg.cluster.redis.empty();
+  if (clustered && cfg.storage.backend != "mariadb")
+    throw std::runtime_error(
+        "cluster.redis needs storage.backend = \"mariadb\": the nodes must share one history");
+  const auto node_id =
+      cfg.cluster.node_id.empty() ? default_node_id(cfg.server.listen) : cfg.cluster.node_id;
+  cluster_history history(workers);
+  std::optional<realtime::local_bus> local;
+  std::optional<cluster::redis_bus> redis_bus;
+  if (clustered)
+    redis_bus.emplace(dispatcher, cluster::redis_bus_options{redis_options(cfg.cluster.redis),
+                                                             node_id, cfg.cluster.prefix,
+                                                             &history});
+  else
+    local.emplace(dispatcher);
+  chat::fanout& bus = clustered ? static_cast<chat::fanout&>(*redis_bus) : *local;
   // The hubs tell the bus which destinations this node listens to (a cluster bus subscribes to
   // exactly those); set before the shards run.
   realtime::node_interest interest(bus);
@@ -168,30 +209,72 @@ int serve(const serve_flags& flags) {
   auto storage =
       open_storage(cfg, clock, {[&bus] { bus.begin_batch(); }, [&bus] { bus.end_batch(); }});
   chat::storage& db = *storage;
-  chat::memory_presence presence;
+  history.use(db);
   const chat::limits chat_limits;
-  core::memory_rate_limit failed_logins(static_cast<unsigned>(chat_limits.max_failed_logins),
-                                        chat_limits.failed_login_window, clock);
-  chat::memory_username_filter usernames(db.all_usernames());
-  chat::service chat({db, db, bus, presence, keys, jwt, passwords, clock, chat_limits, &failed_logins,
-                      &usernames});
-  if (cfg.server.demo) chat.seed_demo();
   const auto media_opt = media_options(cfg);
-  core::memory_rate_limit presigns(media_opt.presigns_per_minute, std::chrono::minutes(1), clock);
-  media::service media_svc(media_opt, clock, &presigns);
+  // Presence, the username filter and the limiters: in memory, or shared through Redis.
+  std::optional<chat::memory_presence> local_presence;
+  std::optional<cluster::redis_presence> redis_presence;
+  std::optional<cluster::redis_client> redis_limits;
+  std::unique_ptr<chat::username_filter> usernames;
+  std::unique_ptr<core::rate_limit> failed_logins, presigns;
+  if (clustered) {
+    redis_presence.emplace(cluster::redis_presence_options{redis_options(cfg.cluster.redis),
+                                                           node_id, cfg.cluster.prefix});
+    redis_limits.emplace(redis_options(cfg.cluster.redis), node_id, "limits");
+    redis_limits->wait_connected();
+    auto filter = std::make_unique<cluster::redis_username_filter>(
+        *redis_limits, cfg.cluster.prefix, [&db] { return db.all_usernames(); });
+    filter->fill_if_missing();
+    usernames = std::move(filter);
+    failed_logins = std::make_unique<cluster::redis_rate_limit>(
+        *redis_limits, cfg.cluster.prefix, "logins",
+        static_cast<unsigned>(chat_limits.max_failed_logins),
+        std::chrono::duration_cast<std::chrono::seconds>(chat_limits.failed_login_window));
+    presigns = std::make_unique<cluster::redis_rate_limit>(
+        *redis_limits, cfg.cluster.prefix, "presigns", media_opt.presigns_per_minute,
+        std::chrono::minutes(1));
+  } else {
+    local_presence.emplace();
+    usernames = std::make_unique<chat::memory_username_filter>(db.all_usernames());
+    failed_logins = std::make_unique<core::memory_rate_limit>(
+        static_cast<unsigned>(chat_limits.max_failed_logins), chat_limits.failed_login_window,
+        clock);
+    presigns = std::make_unique<core::memory_rate_limit>(media_opt.presigns_per_minute,
+                                                         std::chrono::minutes(1), clock);
+  }
+  chat::presence& presence =
+      clustered ? static_cast<chat::presence&>(*redis_presence) : *local_presence;
+  chat::service chat({db, db, bus, presence, keys, jwt, passwords, clock, chat_limits,
+                      failed_logins.get(), usernames.get()});
+  if (redis_presence)
+    redis_presence->start([&workers, &chat](std::vector<std::string> users, core::time_point t) {
+      asio::post(workers, [&chat, users = std::move(users), t] {
+        try {
+          chat.presence_lost(users, t);
+        } catch (const std::exception& e) {
+          spdlog::warn("presence: announcing a dead node's users failed: {}", e.what());
+        }
+      });
+    });
+  if (cfg.server.demo) chat.seed_demo();
+  media::service media_svc(media_opt, clock, presigns.get());
 
-  asio::thread_pool workers(std::max(1u, cfg.server.workers));
   realtime::session_options sopt;
   sopt.frame_limits.max_frame_bytes = cfg.stomp.max_frame_bytes;
   sopt.heart_beat_send = sopt.heart_beat_expect = cfg.stomp.heart_beat;
   sopt.send_rate_per_second = cfg.stomp.send_rate_per_second;
   sopt.send_burst = cfg.stomp.send_burst;
-  realtime::session_context sctx{chat, workers, sopt};
+  realtime::session_context sctx{chat, workers, sopt, clustered ? &bus : nullptr};
 
   std::atomic<bool> ready{false};
   http::server* srv_ptr = nullptr;
   rest_api api(chat,
-               {[&] { return ready.load(); },
+               {[&] {
+                  // A node without Redis cannot deliver: the load balancer sends clients elsewhere.
+                  return ready.load() && (!clustered || (redis_bus->connected() &&
+                                                         redis_presence->reachable()));
+                },
                 [&] {
                   return obs::render(
                       {{"parley_up", 1},
@@ -244,8 +327,9 @@ int serve(const serve_flags& flags) {
   srv.start();
   shards.run();
   ready = true;
-  spdlog::info("parley {} listening on http://{}:{} (data {}, storage {}, {} shards)", version,
-               hopt.address, srv.port(), cfg.server.data_dir.string(), describe_storage(cfg), n);
+  spdlog::info("parley {} listening on http://{}:{} (data {}, storage {}, {} shards{})", version,
+               hopt.address, srv.port(), cfg.server.data_dir.string(), describe_storage(cfg), n,
+               clustered ? ", cluster node " + node_id + " on Redis " + cfg.cluster.redis : "");
 
   main_ctx.run();
 
@@ -255,6 +339,7 @@ int serve(const serve_flags& flags) {
   srv.stop_accepting();
   srv.close_all("Server shutting down");
   workers.join();
+  if (redis_presence) redis_presence->leave_cluster();
   db.close();
   // Let close frames reach the wire: wait for the connections to go, bounded.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);

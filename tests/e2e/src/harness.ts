@@ -21,12 +21,28 @@ export const parleyBin = process.env.PARLEY_BIN ?? path.join(repoRoot, 'build', 
 const mariadbServerDsn = process.env.PARLEY_E2E_MARIADB_DSN;
 export const storageBackend = mariadbServerDsn ? 'mariadb' : 'sqlite';
 
+/**
+ * Set as well (host:port, e.g. from scripts/redis.sh) to run every server as a cluster node: fan-out,
+ * presence, the username filter and the limiters through Redis, each server under a key prefix
+ * of its own.
+ */
+const redisAddress = process.env.PARLEY_E2E_REDIS;
+export const clustered = Boolean(redisAddress);
+
 /** The storage environment of one server: its own database when the suite runs on MariaDB. */
 function storageEnv(): Record<string, string> {
-  if (!mariadbServerDsn) return {};
+  if (!mariadbServerDsn) {
+    if (redisAddress) throw new Error('PARLEY_E2E_REDIS needs PARLEY_E2E_MARIADB_DSN');
+    return {};
+  }
   const dsn = new URL(mariadbServerDsn);
   dsn.pathname = `/${uniqueName('e2e').replace(/[^A-Za-z0-9_]/g, '_')}`;
-  return { PARLEY_STORAGE_BACKEND: 'mariadb', PARLEY_STORAGE_MARIADB_DSN: dsn.toString() };
+  const env: Record<string, string> = { PARLEY_STORAGE_BACKEND: 'mariadb', PARLEY_STORAGE_MARIADB_DSN: dsn.toString() };
+  if (redisAddress) {
+    env.PARLEY_CLUSTER_REDIS = redisAddress;
+    env.PARLEY_CLUSTER_PREFIX = `${uniqueName('e2e')}:`;
+  }
+  return env;
 }
 
 const START_DEADLINE_MS = 15_000;

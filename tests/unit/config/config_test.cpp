@@ -287,7 +287,10 @@ TEST(config_dump, lists_every_key_once) {
                                     "media.s3.region",
                                     "media.s3.access_key",
                                     "media.s3.secret_key",
-                                    "media.s3.path_style"};
+                                    "media.s3.path_style",
+                                    "cluster.redis",
+                                    "cluster.node_id",
+                                    "cluster.prefix"};
   EXPECT_EQ(keys, expected);
 }
 
