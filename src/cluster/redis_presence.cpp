@@ -150,6 +150,10 @@ bool redis_presence::connected(const std::string& user_id) {
   auto r = client_.call({"EVAL", std::string(join_script), "3",
                          opts_.prefix + "presence:" + user_id, online_key(user_id), users_key(),
                          opts_.node_id, std::to_string(opts_.online_ttl.count()), user_id});
+  {
+    std::lock_guard lock(mutex_);
+    joined_.insert(user_id);  // this user's calls are serialized: no leave came in between
+  }
   return r.integer == 1;
 }
 
@@ -160,6 +164,7 @@ bool redis_presence::disconnected(const std::string& user_id, core::time_point n
     auto it = sessions_.try_emplace(user_id, 0).first;
     if (--it->second != 0) return false;  // sessions remain here, or this close came first
     sessions_.erase(it);
+    joined_.erase(user_id);  // no refresh may add the user back once the leave is queued
   }
   auto r = client_.call({"EVAL", std::string(leave_script), "4",
                          opts_.prefix + "presence:" + user_id, online_key(user_id),
@@ -239,9 +244,8 @@ void redis_presence::refresh_all() {
   const auto ttl = std::to_string(opts_.online_ttl.count());
   {
     std::lock_guard lock(mutex_);
-    commands.reserve(3 * sessions_.size());
-    for (auto& [user, n] : sessions_) {
-      if (n <= 0) continue;
+    commands.reserve(3 * joined_.size());
+    for (auto& user : joined_) {
       commands.push_back({"SADD", opts_.prefix + "presence:" + user, opts_.node_id});
       commands.push_back({"SADD", users_key(), user});
       commands.push_back({"SET", online_key(user), "true", "EX", ttl});

@@ -32,6 +32,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace parley::cluster {
@@ -88,6 +89,10 @@ class redis_presence final : public chat::presence {
   lost_handler lost_;
   std::mutex mutex_;
   std::unordered_map<std::string, int> sessions_;  // this node's sessions per user
+  // Users whose join reached Redis and who have not left: what a refresh may repeat. A user
+  // counted but not yet joined is left out, or the refresh's SADD would arrive before the join
+  // and make it look like a second node (a lost ONLINE).
+  std::unordered_set<std::string> joined_;
 };
 
 }  // namespace parley::cluster
