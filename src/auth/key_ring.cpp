@@ -11,6 +11,7 @@
 #include <openssl/pem.h>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -189,10 +190,32 @@ key_ring::key_ring(key_ring&&) noexcept = default;
 key_ring& key_ring::operator=(key_ring&&) noexcept = default;
 key_ring::~key_ring() = default;
 
-std::string key_ring::create_key(const fs::path& dir) {
-  // A directory we create holds private keys only; an existing one keeps the operator's mode.
-  if (fs::create_directories(dir))
-    fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
+namespace {
+
+// Holds an exclusive flock(2) on `<dir>/.lock` from construction to destruction, creating `dir`
+// (mode 0700: it holds private keys only; an existing one keeps the operator's mode) first.
+// Nodes that share one key directory and start together thus see each other's first key instead
+// of each making its own, which would leave each unable to verify the other's tokens.
+class dir_lock {
+ public:
+  explicit dir_lock(const fs::path& dir) : fd_(open_lock_file(dir)) {
+    while (::flock(fd_.get(), LOCK_EX) != 0)
+      if (errno != EINTR) throw_errno("flock", dir / ".lock");
+  }
+
+ private:
+  static int open_lock_file(const fs::path& dir) {
+    if (fs::create_directories(dir))
+      fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
+    int fd = ::open((dir / ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) throw_errno("open", dir / ".lock");
+    return fd;
+  }
+  unique_fd fd_;  // closing it releases the lock
+};
+
+// create_key() with the directory's lock held.
+std::string create_key_locked(const fs::path& dir) {
   unsigned long seq = 0;
   for (const auto& f : pem_files(dir)) seq = std::max(seq, sequence_of(f.filename().string()));
 
@@ -214,11 +237,22 @@ std::string key_ring::create_key(const fs::path& dir) {
   return kid;
 }
 
+}  // namespace
+
+std::string key_ring::create_key(const fs::path& dir) {
+  dir_lock lock(dir);
+  return create_key_locked(dir);
+}
+
 key_ring key_ring::load_or_create(const fs::path& dir) {
-  auto files = pem_files(dir);
-  if (files.empty()) {
-    create_key(dir);
+  std::vector<fs::path> files;
+  {
+    dir_lock lock(dir);
     files = pem_files(dir);
+    if (files.empty()) {
+      create_key_locked(dir);
+      files = pem_files(dir);
+    }
   }
   auto p = std::make_unique<impl>();
   for (const auto& f : files) {

@@ -136,6 +136,17 @@ std::string mask_dsn_password(const std::string& dsn) {
   return dsn.substr(0, colon + 1) + "***" + dsn.substr(at);
 }
 
+// A path that may be empty (meaning: the documented default under server.data_dir).
+#define PARLEY_PATH(name, field)                                 \
+  key {                                                          \
+    name,                                                        \
+        [](config& c, const std::string& v) {                    \
+          c.field = v;                                           \
+          return true;                                           \
+        },                                                       \
+        [](const config& c) { return c.field.string(); }         \
+  }
+
 const std::vector<key>& keys() {
   static const std::vector<key> all = {
       PARLEY_STR("server.listen", server.listen),
@@ -148,12 +159,7 @@ const std::vector<key>& keys() {
             return true;
           },
           [](const config& c) { return c.server.data_dir.string(); }},
-      key{"server.static_dir",
-          [](config& c, const std::string& v) {
-            c.server.static_dir = v;
-            return true;
-          },
-          [](const config& c) { return c.server.static_dir.string(); }},
+      PARLEY_PATH("server.static_dir", server.static_dir),
       PARLEY_NUM("server.max_body_bytes", server.max_body_bytes, std::size_t),
       PARLEY_NUM("server.max_outbound_bytes", server.max_outbound_bytes, std::size_t),
       key{"server.demo",
@@ -173,6 +179,7 @@ const std::vector<key>& keys() {
       PARLEY_DUR("auth.refresh_ttl_seconds", auth.refresh_ttl, std::chrono::seconds,
                  std::chrono::seconds),
       PARLEY_STR("auth.argon2", auth.argon2, "interactive", "moderate", "min"),
+      PARLEY_PATH("auth.keys_dir", auth.keys_dir),
       PARLEY_STR("storage.backend", storage.backend, "sqlite", "mariadb"),
       PARLEY_STR("storage.sync", storage.sync, "full", "normal"),
       PARLEY_NUM("storage.retry_window", storage.retry_window, std::size_t),
@@ -191,12 +198,7 @@ const std::vector<key>& keys() {
       PARLEY_NUM("stomp.send_burst", stomp.send_burst, double),
       PARLEY_STR("log.level", log.level, "trace", "debug", "info", "warn", "error", "off"),
       PARLEY_STR("log.format", log.format, "json", "text"),
-      key{"media.dir",
-          [](config& c, const std::string& v) {
-            c.media.dir = v;
-            return true;
-          },
-          [](const config& c) { return c.media.dir.string(); }},
+      PARLEY_PATH("media.dir", media.dir),
       PARLEY_STR("media.public_base_url", media.public_base_url),
       PARLEY_DUR("media.upload_url_ttl_seconds", media.upload_url_ttl, std::chrono::seconds,
                  std::chrono::seconds),

@@ -28,6 +28,9 @@ struct auth_config {
   std::chrono::seconds access_ttl{15 * 60};
   std::chrono::seconds refresh_ttl{30 * 24 * 3600};
   std::string argon2 = "interactive";  // interactive | moderate | min (tests only)
+  // The RSA signing keys; empty = <server.data_dir>/keys. Every node of a cluster points at the
+  // same keys (a shared or copied directory), or no node can verify another node's tokens.
+  std::filesystem::path keys_dir;
 };
 
 struct storage_mariadb_config {
@@ -144,5 +147,10 @@ std::optional<std::string> load_env(config& c, char** env);
 
 // Every key with its current value, for `parley serve --print-config`.
 std::vector<std::pair<std::string, std::string>> dump(const config& c);
+
+// auth.keys_dir, or its default <server.data_dir>/keys.
+inline std::filesystem::path keys_dir(const config& c) {
+  return c.auth.keys_dir.empty() ? c.server.data_dir / "keys" : c.auth.keys_dir;
+}
 
 }  // namespace parley::config

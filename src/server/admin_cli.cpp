@@ -115,15 +115,15 @@ int mint_users(const mint_flags& f) {
   spdlog::set_default_logger(spdlog::stderr_logger_mt("parley-admin"));
   std::filesystem::path dir = f.data_dir;
   std::filesystem::create_directories(dir);
+  cfg.server.data_dir = dir;
   core::system_clock clock;
-  auto keys = auth::key_ring::load_or_create(dir / "keys");
+  auto keys = auth::key_ring::load_or_create(config::keys_dir(cfg));
   auto ttl =
       f.access_ttl_seconds > 0 ? std::chrono::seconds(f.access_ttl_seconds) : cfg.auth.access_ttl;
   auth::jwt_service jwt(keys, clock, {cfg.auth.issuer, ttl, cfg.auth.refresh_ttl});
   // One hash for every user: the bench password at Argon2's minimum cost (a bench user can still
   // log in normally; the login path rehashes it to the server's cost on success).
   const std::string hash = auth::password_hasher(auth::argon2_limits::minimum()).hash(f.password);
-  cfg.server.data_dir = dir;
   auto storage = open_storage(cfg, clock);
   chat::storage& db = *storage;
   unsigned threads = f.threads ? f.threads : 4 * std::max(1u, std::thread::hardware_concurrency());

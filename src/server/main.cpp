@@ -170,7 +170,7 @@ int serve(const serve_flags& flags) {
 
   std::filesystem::create_directories(cfg.server.data_dir);
   core::system_clock clock;
-  auto keys = auth::key_ring::load_or_create(cfg.server.data_dir / "keys");
+  auto keys = auth::key_ring::load_or_create(config::keys_dir(cfg));
   auth::jwt_service jwt(keys, clock, {cfg.auth.issuer, cfg.auth.access_ttl, cfg.auth.refresh_ttl});
   auth::password_hasher passwords(argon2_for(cfg.auth.argon2));
   unsigned n =

@@ -13,6 +13,7 @@
 #include <openssl/pem.h>
 
 #include <fstream>
+#include <thread>
 
 namespace parley::auth {
 namespace {
@@ -110,6 +111,22 @@ TEST(key_ring, counts_a_copied_key_once) {
   key_ring ring = key_ring::load_or_create(tmp.path());
   EXPECT_EQ(ring.kids(), std::vector<std::string>{kid});
   EXPECT_EQ(json::parse(ring.jwks_json()).at("keys").as_array().size(), 1u);
+}
+
+// Cluster nodes that share one empty key directory and start at once. flock(2) excludes separate
+// opens of the lock file within one process as it does across processes, so threads stand in for
+// the nodes; without the lock each would make its own key (generation takes tens of ms).
+TEST(key_ring, nodes_starting_together_on_an_empty_shared_directory_make_one_key) {
+  temp_dir tmp;
+  fs::path dir = tmp.path() / "shared-keys";
+  constexpr int nodes = 4;
+  std::vector<std::string> kids(nodes);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < nodes; ++i)
+    threads.emplace_back([&, i] { kids[i] = key_ring::load_or_create(dir).signing_kid(); });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(pem_files_in(dir).size(), 1u);
+  for (const auto& kid : kids) EXPECT_EQ(kid, kids[0]);
 }
 
 TEST(key_ring, refuses_files_that_are_not_rsa_private_keys) {

@@ -264,6 +264,7 @@ TEST(config_dump, lists_every_key_once) {
                                     "auth.access_ttl_seconds",
                                     "auth.refresh_ttl_seconds",
                                     "auth.argon2",
+                                    "auth.keys_dir",
                                     "storage.backend",
                                     "storage.sync",
                                     "storage.retry_window",
