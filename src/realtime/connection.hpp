@@ -56,6 +56,10 @@ class session_handler {
   virtual void on_data(std::string_view bytes) = 0;
   // The peer went away or close() completed. Called exactly once; no on_data after it.
   virtual void on_close() = 0;
+  // The server is shutting down and the transport closes once what is queued is written. The
+  // frame to queue last, telling the client why (a STOMP ERROR), or none. Called at most once,
+  // before on_close; no on_data after it.
+  virtual std::optional<outbound> farewell() { return std::nullopt; }
 };
 
 using session_factory =

@@ -458,6 +458,13 @@ void stomp_session::fail(core::errc code, std::string_view message,
   close_with_error(core::code_name(code), message, receipt, false);
 }
 
+std::optional<outbound> stomp_session::farewell() {
+  if (closed_) return std::nullopt;
+  closed_ = true;
+  return make_outbound(stomp::error(stomp::code(stomp::errc::server_shutdown),
+                                    "Server shutting down: reconnect", std::nullopt));
+}
+
 void stomp_session::close_with_error(std::string_view code, std::string_view message,
                                      std::optional<std::string_view> receipt, bool drop_queued) {
   if (closed_) return;

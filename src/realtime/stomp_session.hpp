@@ -57,6 +57,7 @@ class stomp_session final : public session_handler,
 
   void on_data(std::string_view bytes) override;
   void on_close() override;
+  std::optional<outbound> farewell() override;
 
   void deliver(const outbound& frame) override;
   void revoked(const std::string& subscription_id) override;

@@ -27,6 +27,7 @@ std::string_view code(errc e) noexcept {
     case errc::duplicate_subscription: return "DUPLICATE_SUBSCRIPTION";
     case errc::too_many_subscriptions: return "TOO_MANY_SUBSCRIPTIONS";
     case errc::slow_consumer: return "SLOW_CONSUMER";
+    case errc::server_shutdown: return "SERVER_SHUTDOWN";
   }
   return "MALFORMED_FRAME";
 }

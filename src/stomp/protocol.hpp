@@ -30,6 +30,7 @@ enum class errc {
   duplicate_subscription,  // a subscription id already in use
   too_many_subscriptions,  // over the per-session limit
   slow_consumer,           // the outbound queue overflowed: frames were dropped
+  server_shutdown,         // the node is draining (SIGTERM): reconnect now, to another node
 };
 
 // The string for the ERROR frame's `code` header: FRAME_TOO_LARGE, TOO_MANY_HEADERS, ...

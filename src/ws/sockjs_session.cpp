@@ -93,10 +93,11 @@ void sockjs_session::close(std::optional<outbound> last, bool drop_queued) {
 }
 
 void sockjs_session::go_away(std::string_view) {
+  server_stopping_ = true;
   if (state_ == state::fresh)
     close_now(sockjs::go_away_code, "Go away!");
-  else
-    close(std::nullopt, false);
+  else if (state_ == state::open)
+    close(handler_ ? handler_->farewell() : std::nullopt, false);
 }
 
 void sockjs_session::pump() {
@@ -136,8 +137,10 @@ void sockjs_session::close_now(int code, std::string_view reason) {
   state_ = state::closed;
   queue_.clear();
   close_frame_ = sockjs::close_frame(code, reason) + '\n';
-  // Keep answering with the close frame for a while, then forget the session.
-  arm_timer(ctx_->opts.sockjs_disconnect_delay);
+  // Keep answering with the close frame for a while, then forget the session; at shutdown the
+  // server accepts no more requests, so the session goes once its last chunk is handed.
+  arm_timer(server_stopping_ ? std::chrono::steady_clock::duration::zero()
+                             : ctx_->opts.sockjs_disconnect_delay);
   pump();
   if (auto handler = std::move(handler_)) handler->on_close();
 }

@@ -94,6 +94,7 @@ class sockjs_session final : public realtime::connection,
   state state_ = state::fresh;
   bool receiver_waiting_ = false;  // the receiver has no chunk in flight
   bool pump_scheduled_ = false;
+  bool server_stopping_ = false;  // go_away(): nobody will ask for the close frame again
 };
 
 }  // namespace parley::ws

@@ -383,8 +383,11 @@ void websocket_session::close(std::optional<outbound> last, bool drop_queued) {
 void websocket_session::go_away(std::string_view) {
   if (state_ == state::handshake)
     finish();  // the pending handshake write fails
-  else if (state_ == state::open)
+  else if (state_ == state::open) {
+    if (handler_)
+      if (auto last = handler_->farewell()) queue_.push_unbounded(std::move(*last));
     begin_close(rfc6455::close_code::going_away);
+  }
 }
 
 void websocket_session::begin_close(std::uint16_t code) {

@@ -40,17 +40,23 @@ describe('operations endpoints', () => {
 });
 
 describe('shutdown', () => {
-  test('SIGTERM with connected clients: the clients are closed and the server exits 0', async () => {
+  test('SIGTERM drains: each client gets ERROR SERVER_SHUTDOWN, then the close, and the server exits 0', async () => {
     const own = await startServer();
     try {
-      const [a, b] = (await registerMany(own.api(), 2)) as [TestUser, TestUser];
-      await createRoom(a, [b]);
+      const [a, b, c] = (await registerMany(own.api(), 3)) as [TestUser, TestUser, TestUser];
+      await createRoom(a, [b, c]);
       const s = await connectStomp(own, a.accessToken);
+      const viaSockJs = await connectStomp(own, c.accessToken, { transport: 'sockjs', sockjsTransports: ['xhr-streaming'] });
       const { raw } = await RawStomp.connect(own, b.accessToken);
       const exit = await own.stop({ closeClients: false });
       assert.equal(exit.code, 0, `exit code: ${JSON.stringify(exit)}\n${own.logTail()}`);
-      await withTimeout(s.closed, 2000, 'the stompjs client to see the close');
-      await raw.waitClosed(2000);
+      const rawError = await raw.waitFrame('ERROR', () => true, 2000);
+      assert.equal(rawError.headers['code'], 'SERVER_SHUTDOWN');
+      assert.equal((await raw.waitClosed(2000)).code, 1001, 'WebSocket close 1001 (going away)');
+      for (const client of [s, viaSockJs]) {
+        await withTimeout(client.closed, 2000, `${client.label} to see the close`);
+        assert.equal(client.stompErrors.items[0]?.headers['code'], 'SERVER_SHUTDOWN', client.label);
+      }
     } finally {
       await stopServer(own);
     }

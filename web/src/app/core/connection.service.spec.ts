@@ -2,7 +2,7 @@ import { TestBed } from '@angular/core/testing';
 import { IFrame, IMessage, StompSubscription } from '@stomp/stompjs';
 import { AuthService } from './auth.service';
 import { API_BASE } from './config';
-import { ConnectionService, STOMP_CLIENT_FACTORY, SendError, StompClientLike, backoffDelay } from './connection.service';
+import { ConnectionService, STOMP_CLIENT_FACTORY, SendError, StompClientLike, backoffDelay, DRAIN_RECONNECT_SPREAD_MS } from './connection.service';
 
 /** A stand-in for @stomp/stompjs's Client that records what the service does with it. */
 class FakeClient implements StompClientLike {
@@ -203,6 +203,19 @@ describe('ConnectionService', () => {
     last().drop();
     await vi.advanceTimersByTimeAsync(1000);
     expect(last().connectHeaders['Authorization']).toBe('Bearer token-2');
+  });
+
+  it('reconnects at once, spread and without counting a failure, when its node drains', async () => {
+    conn.start();
+    await vi.advanceTimersByTimeAsync(0);
+    await last().connect();
+    vi.spyOn(Math, 'random').mockReturnValue(0.1); // drain: 100 ms; a backoff would be 420 ms
+    last().onStompError({ headers: { code: 'SERVER_SHUTDOWN' } } as unknown as IFrame);
+    last().drop();
+    expect(conn.attempt()).toBe(0);
+    await vi.advanceTimersByTimeAsync(0.1 * DRAIN_RECONNECT_SPREAD_MS + 1);
+    expect(clients.length).toBe(2);
+    vi.mocked(Math.random).mockRestore();
   });
 
   it('stop() forgets every subscription and stays idle', async () => {

@@ -51,6 +51,12 @@ export const STOMP_CLIENT_FACTORY = new InjectionToken<StompClientFactory>('STOM
     }) as unknown as StompClientLike,
 });
 
+/**
+ * After a node's ERROR `SERVER_SHUTDOWN` (it is draining), reconnect at once, spread over this
+ * many ms so that a drained node's clients do not all land on the survivors in the same instant.
+ */
+export const DRAIN_RECONNECT_SPREAD_MS = 1_000;
+
 /** Backoff delays in ms: 0.5 s doubling to 15 s, ±20 % jitter. */
 export function backoffDelay(attempt: number, random = Math.random): number {
   const base = Math.min(15_000, 500 * 2 ** Math.max(0, attempt - 1));
@@ -112,6 +118,7 @@ export class ConnectionService {
   private generation = 0;
   private receiptSeq = 0;
   private forceRefresh = false;
+  private serverDraining = false;
 
   constructor() {
     if (typeof window !== 'undefined') {
@@ -267,6 +274,7 @@ export class ConnectionService {
       if (gen !== this.generation) return;
       const code = frame.headers['code'];
       if (code === 'UNAUTHORIZED') this.forceRefresh = true;
+      if (code === 'SERVER_SHUTDOWN') this.serverDraining = true;
     };
     client.onWebSocketClose = () => {
       if (gen !== this.generation) return;
@@ -341,9 +349,12 @@ export class ConnectionService {
     this.clearTimers();
     this.failReceipts();
     for (const reg of this.registry.values()) reg.sub = undefined;
-    const attempt = this.attempt() + 1;
+    // A draining node is not a failure: the load balancer has a healthy node for us right now.
+    const draining = this.serverDraining;
+    this.serverDraining = false;
+    const attempt = draining ? 0 : this.attempt() + 1;
     this.attempt.set(attempt);
-    const delay = backoffDelay(attempt);
+    const delay = draining ? Math.round(Math.random() * DRAIN_RECONNECT_SPREAD_MS) : backoffDelay(attempt);
     this._state.set('reconnecting');
     this.nextRetryAt.set(Date.now() + delay);
     this.retryTimer = setTimeout(() => {
