@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libbenchmark-dev
   libmariadb-dev mariadb-server mariadb-client
   redis-server redis-tools libhiredis-dev
+  haproxy
   clang-14 libclang-rt-14-dev
   nodejs npm
 )

@@ -1,5 +1,7 @@
 #include "config/config.hpp"
 
+#include "core/forwarded.hpp"
+
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -170,6 +172,16 @@ const std::vector<key>& keys() {
             return true;
           },
           [](const config& c) { return std::string(c.server.demo ? "true" : "false"); }},
+      // One string, "addr, addr", so one environment variable replaces the whole list.
+      key{"server.trusted_proxies",
+          [](config& c, const std::string& v) {
+            return core::parse_address_list(v, c.server.trusted_proxies);
+          },
+          [](const config& c) {
+            std::string out;
+            for (auto& a : c.server.trusted_proxies) out += (out.empty() ? "" : ", ") + a;
+            return out;
+          }},
       PARLEY_STR("cluster.redis", cluster.redis),
       PARLEY_STR("cluster.node_id", cluster.node_id),
       PARLEY_STR("cluster.prefix", cluster.prefix),

@@ -21,6 +21,8 @@ struct server_config {
   std::size_t max_body_bytes = 1 << 20;      // API.md: JSON request body 1 MiB
   std::size_t max_outbound_bytes = 1 << 20;  // per connection, then the slow consumer is dropped
   bool demo = false;
+  // Load balancers (IP addresses) whose X-Forwarded-For names the client; empty = none.
+  std::vector<std::string> trusted_proxies;
 };
 
 struct auth_config {

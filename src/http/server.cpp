@@ -1,5 +1,6 @@
 #include "http/server.hpp"
 
+#include "core/forwarded.hpp"
 #include "core/time.hpp"
 #include "http/static_files.hpp"
 #include "ws/endpoint.hpp"
@@ -139,7 +140,8 @@ struct server_state {
         ws(ws::options{opts.max_outbound_bytes, opts.max_ws_message_bytes,
                        opts.ws_handshake_timeout, opts.ws_close_timeout, opts.idle_timeout,
                        opts.sockjs_heartbeat, opts.sockjs_disconnect_delay,
-                       opts.sockjs_streaming_bytes, opts.sockjs_max_session_id},
+                       opts.sockjs_streaming_bytes, opts.sockjs_max_session_id,
+                       opts.trusted_proxies},
            std::move(h.stomp)),
         acceptor(shards.at(0)) {
     if (!opts.static_dir.empty()) files.emplace(opts.static_dir);
@@ -310,7 +312,9 @@ class http_connection final : public ws::closable,
       in.headers.emplace_back(std::move(name), std::string(field.value()));
     }
     in.body = std::move(req.body());
-    in.remote_address = remote_.address().to_string();
+    in.remote_address = core::client_address(remote_.address().to_string(),
+                                             core::last_forwarded_for(req),
+                                             state_->opts.trusted_proxies);
 
     auto out = co_await async_call(state_->rest, std::move(in), asio::use_awaitable);
 

@@ -59,6 +59,8 @@ struct server_options {
   int listen_backlog = 4096;
   // The built web client; empty = no static files (404 outside the API).
   std::filesystem::path static_dir;
+  // Load balancers whose X-Forwarded-For gives the client's address (core/forwarded.hpp).
+  std::vector<std::string> trusted_proxies;
 };
 
 namespace detail {

@@ -91,30 +91,40 @@ std::string hex(const unsigned char* p, std::size_t n) {
 
 // Parley's own SigV4 secret: created once, kept with the media it protects, readable by the
 // server's user only. Rotating it invalidates outstanding upload URLs, nothing else.
+// Cluster nodes that share one media directory share the secret; when they start together, the
+// first link(2) of a complete file under the name wins and every other node reads that one.
+std::string read_secret(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::string s;
+  std::getline(in, s);
+  if (s.size() != 2 * local_secret_bytes)
+    throw std::invalid_argument("media signing key " + path.string() + " is malformed");
+  return s;
+}
+
 std::string load_or_create_secret(const std::filesystem::path& dir) {
   auto path = dir / secret_file;
-  if (std::ifstream in(path); in) {
-    std::string s;
-    std::getline(in, s);
-    if (s.size() != 2 * local_secret_bytes)
-      throw std::invalid_argument("media signing key " + path.string() + " is malformed");
-    return s;
-  }
+  if (std::filesystem::exists(path)) return read_secret(path);
   unsigned char bytes[local_secret_bytes];
   core::secure_random(bytes, sizeof bytes);
   auto secret = hex(bytes, sizeof bytes);
+  unsigned char name[8];  // a temporary name of its own per process, unrelated to the secret
+  core::secure_random(name, sizeof name);
   auto temp = path;
-  temp += ".tmp";
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  temp += "." + hex(name, sizeof name) + ".tmp";
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0)
     throw std::system_error(errno, std::generic_category(), "cannot create " + temp.string());
   auto line = secret + "\n";
   bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
             ::fsync(fd) == 0;
   ::close(fd);
-  if (!ok || ::rename(temp.c_str(), path.c_str()) != 0)
-    throw std::system_error(errno, std::generic_category(), "cannot write " + path.string());
-  return secret;
+  int linked = ok ? ::link(temp.c_str(), path.c_str()) : -1;
+  int err = errno;
+  ::unlink(temp.c_str());
+  if (linked == 0) return secret;
+  if (ok && err == EEXIST) return read_secret(path);  // another node was first
+  throw std::system_error(err, std::generic_category(), "cannot write " + path.string());
 }
 
 struct byte_range {

@@ -311,6 +311,7 @@ int serve(const serve_flags& flags) {
   hopt.max_body_bytes = cfg.server.max_body_bytes;
   hopt.max_outbound_bytes = cfg.server.max_outbound_bytes;
   hopt.static_dir = cfg.server.static_dir;
+  hopt.trusted_proxies = cfg.server.trusted_proxies;
   // Uploads carry the object itself: the largest any allowed type may be.
   hopt.body_limit_overrides = {{"/media/", media_svc.largest_max_bytes()}};
   // Twice the STOMP frame limit, so an oversized frame reaches the STOMP parser and gets a

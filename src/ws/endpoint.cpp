@@ -1,5 +1,6 @@
 #include "ws/endpoint.hpp"
 
+#include "core/forwarded.hpp"
 #include "core/ids.hpp"
 #include "ws/sockjs_codec.hpp"
 
@@ -110,9 +111,12 @@ asio::awaitable<after_request> write(beast::tcp_stream& stream, string_response 
   co_return ec || !keep_alive ? after_request::close : after_request::keep_alive;
 }
 
-std::string remote_address(beast::tcp_stream& stream) {
+// The client's address: the TCP peer, or what a trusted load balancer says it forwarded.
+std::string remote_address(beast::tcp_stream& stream, const upgrade_request& req,
+                           const options& opts) {
   boost::system::error_code ec;
-  return stream.socket().remote_endpoint(ec).address().to_string();
+  return core::client_address(stream.socket().remote_endpoint(ec).address().to_string(),
+                              core::last_forwarded_for(req), opts.trusted_proxies);
 }
 
 // The binding key a request presents in its Cookie header, or empty.
@@ -217,7 +221,7 @@ asio::awaitable<after_request> endpoint::xhr_send(beast::tcp_stream& stream, upg
                                                   const std::string& id) {
   const auto timeout = ctx_->opts.write_timeout;
   auto session = ctx_->sockjs.find(id);
-  if (!session || !session->binding().admits(remote_address(stream), presented_key(req)))
+  if (!session || !session->binding().admits(remote_address(stream, req, ctx_->opts), presented_key(req)))
     co_return co_await write(stream, not_found(req), timeout);
   auto messages = sockjs::decode_messages(req.body());
   if (!messages) {
@@ -240,7 +244,7 @@ asio::awaitable<after_request> endpoint::receive(beast::tcp_stream& stream, upgr
   using namespace asio::experimental::awaitable_operators;
   const auto timeout = ctx_->opts.write_timeout;
   auto ex = stream.get_executor();
-  const auto remote = remote_address(stream);
+  const auto remote = remote_address(stream, req, ctx_->opts);
   const auto key = presented_key(req);
   auto [session, fresh] = ctx_->sockjs.find_or_create(id, [&] {
     return std::make_shared<sockjs_session>(

@@ -4,6 +4,8 @@
 // here, so this struct deliberately has no defaults of its own.
 #include <chrono>
 #include <cstddef>
+#include <string>
+#include <vector>
 
 namespace parley::ws {
 
@@ -17,6 +19,7 @@ struct options {
   std::chrono::seconds sockjs_disconnect_delay;  // a session with no receiving request dies
   std::size_t sockjs_streaming_bytes;            // xhr_streaming response is ended after this many
   std::size_t sockjs_max_session_id;             // longest accepted session id (client-chosen)
+  std::vector<std::string> trusted_proxies;      // see core/forwarded.hpp
 };
 
 }  // namespace parley::ws

@@ -42,11 +42,12 @@ interface RawResponse {
 function sockjsPost(
   sessionId: string,
   leg: 'xhr' | 'xhr_send' | 'xhr_streaming',
-  opts: { body?: string; localAddress?: string; cookie?: string; timeoutMs?: number } = {},
+  opts: { body?: string; localAddress?: string; cookie?: string; forwardedFor?: string; timeoutMs?: number } = {},
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { 'Content-Type': 'text/plain;charset=UTF-8' };
     if (opts.cookie !== undefined) headers['Cookie'] = opts.cookie;
+    if (opts.forwardedFor !== undefined) headers['X-Forwarded-For'] = opts.forwardedFor;
     const req = http.request(
       {
         host: '127.0.0.1',
@@ -132,6 +133,10 @@ describe('SockJS session hijack', () => {
     const unknown = await sockjsPost(sessionId(), 'xhr_send', { body: forged, localAddress: ATTACKER_ADDRESS });
     assert.equal(unknown.status, attempt.status);
     assert.equal(unknown.body, attempt.body);
+    // Claiming the victim's address in X-Forwarded-For: ignored from a client, and behind a trusted
+    // load balancer only the line the balancer adds (the attacker's real address) is believed.
+    const claimed = await sockjsPost(sid, 'xhr_send', { body: forged, localAddress: ATTACKER_ADDRESS, forwardedFor: '127.0.0.1' });
+    assert.equal(claimed.status, 404, `a forged X-Forwarded-For does not help: HTTP ${claimed.status} ${claimed.body}`);
 
     // The victim still sends; once its marker is seen, a forged message would have been seen first.
     const marker = await victim.sendMessage(room.chatId, 'marker from the victim');

@@ -3,7 +3,7 @@
 // deadline; there are no fixed sleeps. Output goes to a log file whose tail is printed when the
 // server fails to start or dies under a test.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,10 +29,19 @@ export const storageBackend = mariadbServerDsn ? 'mariadb' : 'sqlite';
 const redisAddress = process.env.PARLEY_E2E_REDIS;
 export const clustered = Boolean(redisAddress);
 
+/**
+ * Set to N > 1 as well to make every server a cluster of N nodes behind HAProxy (round robin, a
+ * SockJS session's requests kept on its node): every request and every socket of a test may land
+ * on any node. The nodes share the database, the Redis prefix, the signing keys and the media
+ * directory, as the README's cluster section asks.
+ */
+export const nodeCount = Number(process.env.PARLEY_E2E_NODES ?? '1');
+
 /** The storage environment of one server: its own database when the suite runs on MariaDB. */
 function storageEnv(): Record<string, string> {
   if (!mariadbServerDsn) {
     if (redisAddress) throw new Error('PARLEY_E2E_REDIS needs PARLEY_E2E_MARIADB_DSN');
+    if (nodeCount > 1) throw new Error('PARLEY_E2E_NODES needs PARLEY_E2E_REDIS and PARLEY_E2E_MARIADB_DSN');
     return {};
   }
   const dsn = new URL(mariadbServerDsn);
@@ -70,6 +79,8 @@ export interface ServerOptions {
   env?: Record<string, string>;
   /** Extra command-line arguments after `serve ...`. */
   args?: string[];
+  /** Nodes behind HAProxy (default PARLEY_E2E_NODES, else 1: the process itself is the server). */
+  nodes?: number;
 }
 
 export interface ExitInfo {
@@ -82,35 +93,200 @@ export interface Closable {
   close(): Promise<void> | void;
 }
 
-export class ParleyServer {
-  readonly port: number;
-  readonly dataDir: string;
-  readonly tmpDir: string;
-  readonly logPath: string;
+/**
+ * One process with a log file: a parley node or HAProxy. Waits for readiness after start, reports
+ * an exit nobody asked for with the log's tail.
+ */
+export class NodeProcess {
   private proc: ChildProcess | undefined;
   private log: WriteStream | undefined;
   private exited: Promise<ExitInfo> | undefined;
   private exitInfo: ExitInfo | undefined;
   private expectingExit = false;
   private starts = 0;
-  readonly clients = new Set<Closable>();
-  private readonly storage = storageEnv();
 
-  private constructor(port: number, tmpDir: string, readonly options: ServerOptions) {
-    this.port = port;
+  constructor(
+    readonly name: string,
+    readonly port: number,
+    readonly logPath: string,
+    private readonly command: () => { bin: string; args: string[]; env: NodeJS.ProcessEnv },
+    private readonly isReady: () => Promise<boolean>,
+  ) {}
+
+  get httpBase(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    this.starts++;
+    this.exitInfo = undefined;
+    this.expectingExit = false;
+    this.log = createWriteStream(this.logPath, { flags: 'a' });
+    this.log.write(`\n===== start #${this.starts} on port ${this.port} at ${new Date().toISOString()} =====\n`);
+    const { bin, args, env } = this.command();
+    const proc = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = proc;
+    proc.stdout!.pipe(this.log, { end: false });
+    proc.stderr!.pipe(this.log, { end: false });
+    this.exited = new Promise<ExitInfo>((resolve) => {
+      proc.on('exit', (code, signal) => {
+        this.exitInfo = { code, signal };
+        if (!this.expectingExit) {
+          process.stderr.write(
+            `\n[harness] ${this.name} exited unexpectedly (code ${code}, signal ${signal}); log tail:\n${this.logTail()}\n`,
+          );
+        }
+        resolve({ code, signal });
+      });
+      proc.on('error', (err) => {
+        this.exitInfo = { code: -1, signal: null };
+        this.log?.write(`[harness] spawn error: ${err.message}\n`);
+        resolve({ code: -1, signal: null });
+      });
+    });
+    const exitedFirst = this.exited.then((info) => {
+      throw new Error(`${this.name} exited with ${JSON.stringify(info)}`);
+    });
+    try {
+      await Promise.race([pollUntil(`${this.name} to be ready`, () => this.isReady(), START_DEADLINE_MS), exitedFirst]);
+    } catch (e) {
+      await this.kill().catch(() => undefined);
+      throw new Error(`${this.name} did not become ready: ${(e as Error).message}\n--- log tail (${this.logPath}) ---\n${this.logTail()}`);
+    }
+  }
+
+  /** True while the process we started is still running. */
+  get running(): boolean {
+    return this.proc !== undefined && this.exitInfo === undefined;
+  }
+
+  /** The exit of a process that died without being asked to. */
+  get diedOnItsOwn(): ExitInfo | undefined {
+    return this.exitInfo && !this.expectingExit ? this.exitInfo : undefined;
+  }
+
+  logTail(lines = 40): string {
+    try {
+      const all = readFileSync(this.logPath, 'utf8').split('\n');
+      return all.slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+
+  /** SIGTERM, wait for exit (SIGKILL after a deadline). */
+  async stop(): Promise<ExitInfo> {
+    const info = await this.signalAndWait('SIGTERM');
+    this.log?.end();
+    return info;
+  }
+
+  /** SIGKILL (crash simulation); waits for the process to be gone. */
+  async kill(): Promise<ExitInfo> {
+    return this.signalAndWait('SIGKILL');
+  }
+
+  private async signalAndWait(sig: NodeJS.Signals): Promise<ExitInfo> {
+    this.expectingExit = true;
+    if (!this.proc || !this.exited) return { code: null, signal: null };
+    if (this.exitInfo) return this.exitInfo;
+    this.proc.kill(sig);
+    try {
+      return await withTimeout(this.exited, STOP_DEADLINE_MS, `${this.name} to exit after ${sig}`);
+    } catch {
+      process.stderr.write(`[harness] ${this.name} did not exit within ${STOP_DEADLINE_MS} ms of ${sig}; sending SIGKILL\n`);
+      this.proc.kill('SIGKILL');
+      return await this.exited;
+    }
+  }
+}
+
+async function answers200(url: string): Promise<boolean> {
+  const r = await fetch(url, { signal: AbortSignal.timeout(1000) });
+  await r.arrayBuffer();
+  return r.status === 200;
+}
+
+/**
+ * HAProxy in front of the nodes, as deploy/haproxy/parley.cfg describes (the same directives):
+ * round robin, /readyz health checks, a SockJS session's HTTP requests kept on the node that
+ * holds it, a refused connection retried on another node.
+ */
+function haproxyConfig(port: number, nodes: NodeProcess[]): string {
+  const template = readFileSync(path.join(repoRoot, 'deploy', 'haproxy', 'parley.cfg'), 'utf8');
+  const servers = nodes.map((n, i) => `    server node${i + 1} 127.0.0.1:${n.port} check`).join('\n');
+  return template
+    .replace(/^(\s*bind\s+)\S+/m, `$1127.0.0.1:${port}`)
+    .replace(/^\s*server .*$(\n^\s*server .*$)*/m, servers);
+}
+
+export class ParleyServer {
+  /** Where clients connect: the node itself, or HAProxy in front of the nodes. */
+  readonly port: number;
+  readonly tmpDir: string;
+  /** The first node's data directory. */
+  readonly dataDir: string;
+  readonly nodes: NodeProcess[];
+  private readonly haproxy: NodeProcess | undefined;
+  readonly clients = new Set<Closable>();
+
+  private constructor(
+    tmpDir: string,
+    nodePorts: number[],
+    haproxyPort: number | undefined,
+    readonly options: ServerOptions,
+  ) {
     this.tmpDir = tmpDir;
-    this.dataDir = path.join(tmpDir, 'data');
-    this.logPath = path.join(tmpDir, 'server.log');
+    const storage = storageEnv();
+    const shared: Record<string, string> =
+      nodePorts.length > 1
+        ? {
+            PARLEY_AUTH_KEYS_DIR: path.join(tmpDir, 'keys'),
+            PARLEY_MEDIA_DIR: path.join(tmpDir, 'media'),
+            PARLEY_SERVER_TRUSTED_PROXIES: '127.0.0.1', // HAProxy's address as the nodes see it
+          }
+        : {};
+    this.nodes = nodePorts.map((port, i) => {
+      const name = nodePorts.length > 1 ? `parley node ${i + 1}` : 'parley';
+      const dataDir = path.join(tmpDir, nodePorts.length > 1 ? `node${i + 1}` : 'data');
+      const logPath = path.join(tmpDir, nodePorts.length > 1 ? `node${i + 1}.log` : 'server.log');
+      return new NodeProcess(
+        name,
+        port,
+        logPath,
+        () => ({
+          bin: parleyBin,
+          args: ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, ...(options.args ?? [])],
+          env: { ...process.env, PARLEY_AUTH_ARGON2: 'min', ...storage, ...shared, ...options.env },
+        }),
+        () => answers200(`http://127.0.0.1:${port}/readyz`),
+      );
+    });
+    this.dataDir = path.join(tmpDir, nodePorts.length > 1 ? 'node1' : 'data');
+    if (haproxyPort !== undefined) {
+      const cfg = path.join(tmpDir, 'haproxy.cfg');
+      writeFileSync(cfg, haproxyConfig(haproxyPort, this.nodes));
+      this.haproxy = new NodeProcess(
+        'haproxy',
+        haproxyPort,
+        path.join(tmpDir, 'haproxy.log'),
+        () => ({ bin: 'haproxy', args: ['-db', '-f', cfg], env: process.env }),
+        () => answers200(`http://127.0.0.1:${haproxyPort}/readyz`),
+      );
+    }
+    this.port = haproxyPort ?? nodePorts[0]!;
   }
 
   static async start(options: ServerOptions = {}): Promise<ParleyServer> {
     if (!existsSync(parleyBin)) {
       throw new Error(`parley binary not found at ${parleyBin} (set PARLEY_BIN or build the release preset)`);
     }
+    const n = options.nodes ?? nodeCount;
     const tmpRoot = path.join(os.tmpdir(), 'parley-e2e');
     mkdirSync(tmpRoot, { recursive: true });
     const tmpDir = mkdtempSync(path.join(tmpRoot, 'srv-'));
-    const srv = new ParleyServer(await freePort(), tmpDir, options);
+    const ports = await Promise.all(Array.from({ length: n }, () => freePort()));
+    const srv = new ParleyServer(tmpDir, ports, n > 1 ? await freePort() : undefined, options);
     await srv.launch();
     return srv;
   }
@@ -131,67 +307,26 @@ export class ParleyServer {
   }
 
   private async launch(): Promise<void> {
-    this.starts++;
-    this.exitInfo = undefined;
-    this.expectingExit = false;
-    this.log = createWriteStream(this.logPath, { flags: 'a' });
-    this.log.write(`\n===== start #${this.starts} on port ${this.port} at ${new Date().toISOString()} =====\n`);
-    const proc = spawn(
-      parleyBin,
-      ['serve', '--listen', `127.0.0.1:${this.port}`, '--data-dir', this.dataDir, ...(this.options.args ?? [])],
-      {
-        env: { ...process.env, PARLEY_AUTH_ARGON2: 'min', ...this.storage, ...this.options.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    this.proc = proc;
-    proc.stdout!.pipe(this.log, { end: false });
-    proc.stderr!.pipe(this.log, { end: false });
-    this.exited = new Promise<ExitInfo>((resolve) => {
-      proc.on('exit', (code, signal) => {
-        this.exitInfo = { code, signal };
-        if (!this.expectingExit) {
-          process.stderr.write(
-            `\n[harness] parley exited unexpectedly (code ${code}, signal ${signal}); log tail:\n${this.logTail()}\n`,
-          );
-        }
-        resolve({ code, signal });
-      });
-      proc.on('error', (err) => {
-        this.exitInfo = { code: -1, signal: null };
-        this.log?.write(`[harness] spawn error: ${err.message}\n`);
-        resolve({ code: -1, signal: null });
-      });
-    });
-    try {
-      await pollUntil(
-        '/readyz to answer 200',
-        async () => {
-          if (this.exitInfo) throw new Error(`server exited with ${JSON.stringify(this.exitInfo)}`);
-          const r = await fetch(`${this.httpBase}/readyz`, { signal: AbortSignal.timeout(1000) });
-          await r.arrayBuffer();
-          return r.status === 200;
-        },
-        START_DEADLINE_MS,
-      );
-    } catch (e) {
-      await this.kill().catch(() => undefined);
-      throw new Error(`parley did not become ready: ${(e as Error).message}\n--- log tail (${this.logPath}) ---\n${this.logTail()}`);
-    }
+    await Promise.all(this.nodes.filter((n) => !n.running).map((n) => n.start()));
+    if (this.haproxy && !this.haproxy.running) await this.haproxy.start();
+    // Through HAProxy as well: ready once it routes to a node again (after a restart of them all).
+    if (this.haproxy) await pollUntil('HAProxy to route to a node', () => answers200(`${this.httpBase}/readyz`).catch(() => false), START_DEADLINE_MS);
   }
 
-  /** True while the process we started is still running. */
+  /** True while every process we started is still running. */
   get running(): boolean {
-    return this.proc !== undefined && this.exitInfo === undefined;
+    return this.nodes.every((n) => n.running) && (this.haproxy?.running ?? true);
+  }
+
+  get logPath(): string {
+    return this.nodes[0]!.logPath;
   }
 
   logTail(lines = 40): string {
-    try {
-      const all = readFileSync(this.logPath, 'utf8').split('\n');
-      return all.slice(-lines).join('\n');
-    } catch {
-      return '(no log)';
-    }
+    if (this.nodes.length === 1) return this.nodes[0]!.logTail(lines);
+    return [...this.nodes, ...(this.haproxy ? [this.haproxy] : [])]
+      .map((n) => `--- ${n.name} ---\n${n.logTail(lines)}`)
+      .join('\n');
   }
 
   private async closeClients(): Promise<void> {
@@ -200,45 +335,32 @@ export class ParleyServer {
     await Promise.all(all.map((c) => Promise.resolve(c.close()).catch(() => undefined)));
   }
 
-  /** SIGTERM, wait for exit (SIGKILL after a deadline). Throws if the server had died on its own. */
+  /** SIGTERM to every node, wait for exits (SIGKILL after a deadline); the first node's exit. Throws if a node had died on its own. */
   async stop(opts: { closeClients?: boolean } = {}): Promise<ExitInfo> {
     if (opts.closeClients !== false) await this.closeClients();
-    const died = this.exitInfo && !this.expectingExit ? this.exitInfo : undefined;
-    const info = await this.signalAndWait('SIGTERM');
-    this.log?.end();
+    const died = this.nodes.map((n) => n.diedOnItsOwn).find((d) => d !== undefined);
+    const exits = await Promise.all(this.nodes.map((n) => n.stop()));
     if (died) {
       throw new Error(`parley had exited unexpectedly during the tests: ${JSON.stringify(died)}\n${this.logTail()}`);
     }
-    return info;
+    return exits.find((e) => e.code !== 0) ?? exits[0]!;
   }
 
-  /** SIGKILL (crash simulation); waits for the process to be gone. */
+  /** SIGKILL to every node (crash simulation); waits for the processes to be gone. */
   async kill(): Promise<ExitInfo> {
-    return this.signalAndWait('SIGKILL');
+    const exits = await Promise.all(this.nodes.map((n) => n.kill()));
+    return exits[0]!;
   }
 
-  /** Starts a new process on the same port and data directory. */
+  /** Starts every stopped node again, on the same ports and data directories. */
   async restart(): Promise<void> {
-    if (this.running) await this.stop();
+    if (this.nodes.some((n) => n.running)) await this.stop();
     await this.launch();
   }
 
-  private async signalAndWait(sig: NodeJS.Signals): Promise<ExitInfo> {
-    this.expectingExit = true;
-    if (!this.proc || !this.exited) return { code: null, signal: null };
-    if (this.exitInfo) return this.exitInfo;
-    this.proc.kill(sig);
-    try {
-      return await withTimeout(this.exited, STOP_DEADLINE_MS, `parley to exit after ${sig}`);
-    } catch {
-      process.stderr.write(`[harness] parley did not exit within ${STOP_DEADLINE_MS} ms of ${sig}; sending SIGKILL\n`);
-      this.proc.kill('SIGKILL');
-      return await this.exited;
-    }
-  }
-
-  /** Removes the temporary directory (kept when KEEP_E2E_TMP is set). */
-  cleanup(): void {
+  /** Stops HAProxy and removes the temporary directory (kept when KEEP_E2E_TMP is set). */
+  async cleanup(): Promise<void> {
+    await this.haproxy?.stop();
     if (!process.env.KEEP_E2E_TMP) rmSyncSafe(this.tmpDir);
   }
 }
@@ -261,7 +383,7 @@ export async function stopServer(srv: ParleyServer | undefined): Promise<void> {
   try {
     await srv.stop();
   } finally {
-    srv.cleanup();
+    await srv.cleanup();
   }
 }
 

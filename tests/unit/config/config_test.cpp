@@ -51,6 +51,8 @@ TEST(config_set, applies_a_known_key) {
   EXPECT_FALSE(set(c, "server.listen", "0.0.0.0:9000"));
   EXPECT_FALSE(set(c, "server.workers", "8"));
   EXPECT_FALSE(set(c, "server.demo", "true"));
+  EXPECT_FALSE(set(c, "server.trusted_proxies", "127.0.0.1, ::1"));
+  EXPECT_EQ(c.server.trusted_proxies, (std::vector<std::string>{"127.0.0.1", "::1"}));
   EXPECT_FALSE(set(c, "auth.access_ttl_seconds", "60"));
   EXPECT_FALSE(set(c, "stomp.heart_beat_ms", "2500"));
   EXPECT_FALSE(set(c, "stomp.send_burst", "7.5"));
@@ -83,6 +85,7 @@ TEST(config_set, a_bad_value_is_an_error_and_leaves_the_default) {
         bad{"stomp.heart_beat_ms", "10s"}, bad{"auth.access_ttl_seconds", ""},
         bad{"server.workers", "-4"}, bad{"server.workers", "four"}, bad{"server.threads", "1.5"},
         bad{"server.max_body_bytes", "1MiB"}, bad{"server.demo", "maybe"},
+        bad{"server.trusted_proxies", "10.0.0.0/8"},
         bad{"server.data_dir", ""}, bad{"storage.sync", "off"}, bad{"log.level", "verbose"},
         bad{"log.format", "xml"}, bad{"stomp.send_rate_per_second", "fast"},
         bad{"stomp.send_rate_per_second", "-5"}, bad{"stomp.send_rate_per_second", "nan"},
@@ -260,6 +263,7 @@ TEST(config_dump, lists_every_key_once) {
                                     "server.max_body_bytes",
                                     "server.max_outbound_bytes",
                                     "server.demo",
+                                    "server.trusted_proxies",
                                     "auth.issuer",
                                     "auth.access_ttl_seconds",
                                     "auth.refresh_ttl_seconds",

@@ -7,6 +7,8 @@
 
 #include "support/temp_dir.hpp"
 
+#include <thread>
+
 namespace parley::media {
 namespace {
 
@@ -252,6 +254,37 @@ TEST(media_service, the_signing_key_survives_a_restart) {
   req.headers = {{"host", "h:1"}, {"content-type", "image/png"}};
   req.body = "png";
   EXPECT_EQ(again.handle_object(req).status, 200);
+}
+
+// Cluster nodes sharing one media directory, started at once: one secret between them, so an
+// upload URL minted by any node is accepted by every node.
+TEST(media_service, nodes_starting_together_on_a_shared_directory_share_one_signing_key) {
+  test_support::temp_dir dir;
+  manual_clock clock;
+  constexpr int nodes = 8;
+  std::vector<std::unique_ptr<service>> svcs(nodes);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < nodes; ++i)
+    threads.emplace_back([&, i] {
+      svcs[i] = std::make_unique<service>(
+          options{dir.path(), "", 900s, 600s, types(), 30, std::nullopt}, clock);
+    });
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < nodes; ++i) {
+    std::string upload(svcs[i]->presign("u", R"({"filename":"a.png","contentType":"image/png"})",
+                                        "h:1")
+                           ->at("uploadUrl")
+                           .as_string());
+    http::request req;
+    req.method = "PUT";
+    req.target = upload.substr(upload.find('/', 8));
+    req.path = req.target.substr(0, req.target.find('?'));
+    req.headers = {{"host", "h:1"}, {"content-type", "image/png"}};
+    req.body = "png";
+    EXPECT_EQ(svcs[(i + 1) % nodes]->handle_object(req).status, 200) << "minted by node " << i;
+  }
+  for (auto& e : fs::directory_iterator(dir.path()))
+    EXPECT_NE(e.path().extension(), ".tmp") << "a temporary file was left: " << e.path();
 }
 
 struct cluster : ::testing::Test {
