@@ -3,7 +3,7 @@
 # corpus tests under ctest for both builds, the end-to-end suite with real clients against the real
 # binary on SQLite and again on MariaDB, MariaDB outages, media against a real S3 server, then the
 # web client's unit and browser tests; the end-to-end suite runs a third time with every server a
-# cluster of two nodes (MariaDB + Redis) behind HAProxy. One MariaDB and one Redis server serve every suite that needs one (each
+# cluster of two nodes (MariaDB + Redis) behind HAProxy, and a fault suite kills its parts. One MariaDB and one Redis server serve every suite that needs one (each
 # makes its own databases or key prefixes); they are stopped on exit.
 # Exits non-zero on any failure.
 set -euo pipefail
@@ -63,6 +63,10 @@ PARLEY_E2E_MARIADB_DSN=$PARLEY_TEST_MARIADB_DSN PARLEY_BIN="$root/build/release/
 stage "end-to-end again, every server a cluster: 2 nodes (MariaDB + Redis) behind HAProxy"
 PARLEY_E2E_MARIADB_DSN=$PARLEY_TEST_MARIADB_DSN PARLEY_E2E_REDIS=$PARLEY_TEST_REDIS PARLEY_E2E_NODES=2 \
   PARLEY_BIN="$root/build/release/src/server/parley" npm test
+
+stage "cluster faults: a node killed and drained, Redis killed (2 nodes behind HAProxy)"
+PARLEY_E2E_MARIADB_DSN=$PARLEY_TEST_MARIADB_DSN PARLEY_E2E_REDIS=$PARLEY_TEST_REDIS \
+  PARLEY_BIN="$root/build/release/src/server/parley" npm run test:cluster
 
 stage "MariaDB missing at start and killed while serving"
 PARLEY_BIN="$root/build/release/src/server/parley" npm run test:mariadb

@@ -93,11 +93,19 @@ export interface Closable {
   close(): Promise<void> | void;
 }
 
+/** Where a STOMP client connects: a server (through HAProxy if it has several nodes) or one node. */
+export interface StompTarget {
+  readonly wsUrl: string;
+  readonly sockjsUrl: string;
+  readonly clients: Set<Closable>;
+}
+
 /**
  * One process with a log file: a parley node or HAProxy. Waits for readiness after start, reports
  * an exit nobody asked for with the log's tail.
  */
-export class NodeProcess {
+export class NodeProcess implements StompTarget {
+  readonly clients = new Set<Closable>();
   private proc: ChildProcess | undefined;
   private log: WriteStream | undefined;
   private exited: Promise<ExitInfo> | undefined;
@@ -115,6 +123,17 @@ export class NodeProcess {
 
   get httpBase(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+  get wsUrl(): string {
+    return `ws://127.0.0.1:${this.port}/ws/websocket`;
+  }
+  get sockjsUrl(): string {
+    return `http://127.0.0.1:${this.port}/ws`;
+  }
+
+  /** An HTTP client of this process alone. */
+  api(token?: string): Api {
+    return new Api(this.httpBase, token);
   }
 
   async start(): Promise<void> {
@@ -220,7 +239,7 @@ function haproxyConfig(port: number, nodes: NodeProcess[]): string {
     .replace(/^\s*server .*$(\n^\s*server .*$)*/m, servers);
 }
 
-export class ParleyServer {
+export class ParleyServer implements StompTarget {
   /** Where clients connect: the node itself, or HAProxy in front of the nodes. */
   readonly port: number;
   readonly tmpDir: string;
@@ -330,8 +349,9 @@ export class ParleyServer {
   }
 
   private async closeClients(): Promise<void> {
-    const all = [...this.clients];
+    const all = [this.clients, ...this.nodes.map((n) => n.clients)].flatMap((set) => [...set]);
     this.clients.clear();
+    for (const n of this.nodes) n.clients.clear();
     await Promise.all(all.map((c) => Promise.resolve(c.close()).catch(() => undefined)));
   }
 

@@ -11,7 +11,7 @@
 import { Client, type IFrame, type IMessage, type IStompSocket, type StompHeaders } from '@stomp/stompjs';
 import SockJS from 'sockjs-client';
 import WebSocket from 'ws';
-import type { ParleyServer } from './harness.ts';
+import type { StompTarget } from './harness.ts';
 import { Collector, rand, withTimeout } from './util.ts';
 
 export const STOMP_SUBPROTOCOLS = ['v12.stomp', 'v11.stomp', 'v10.stomp'];
@@ -163,7 +163,7 @@ export class StompSession {
   }
 }
 
-function socketFactory(srv: ParleyServer, opts: StompOptions): () => IStompSocket {
+function socketFactory(srv: StompTarget, opts: StompOptions): () => IStompSocket {
   if (opts.transport === 'sockjs') {
     return () =>
       new SockJS(srv.sockjsUrl, undefined, {
@@ -179,7 +179,7 @@ function socketFactory(srv: ParleyServer, opts: StompOptions): () => IStompSocke
  * Connects a @stomp/stompjs client with `Authorization: Bearer <token>`. Rejects with the ERROR
  * frame's headers if the server refuses the CONNECT.
  */
-export async function connectStomp(srv: ParleyServer, token: string | undefined, opts: StompOptions = {}): Promise<StompSession> {
+export async function connectStomp(srv: StompTarget, token: string | undefined, opts: StompOptions = {}): Promise<StompSession> {
   const client = new Client({
     webSocketFactory: socketFactory(srv, opts),
     connectHeaders: opts.connectHeaders ?? (token ? { Authorization: `Bearer ${token}` } : {}),
@@ -330,7 +330,7 @@ export class RawStomp {
     });
   }
 
-  static async open(srv: ParleyServer, protocols: string[] = STOMP_SUBPROTOCOLS): Promise<RawStomp> {
+  static async open(srv: StompTarget, protocols: string[] = STOMP_SUBPROTOCOLS): Promise<RawStomp> {
     const ws = new WebSocket(srv.wsUrl, protocols);
     const raw = new RawStomp(ws);
     srv.clients.add(raw);
@@ -348,7 +348,7 @@ export class RawStomp {
   }
 
   /** Opens a socket and CONNECTs; resolves with CONNECTED or ERROR (whichever comes). */
-  static async connect(srv: ParleyServer, token: string | undefined, headers: Record<string, string> = {}): Promise<{ raw: RawStomp; frame: RawFrame }> {
+  static async connect(srv: StompTarget, token: string | undefined, headers: Record<string, string> = {}): Promise<{ raw: RawStomp; frame: RawFrame }> {
     const raw = await RawStomp.open(srv);
     const h: Record<string, string> = { 'accept-version': '1.2,1.1,1.0', host: '127.0.0.1', 'heart-beat': '0,0', ...headers };
     if (token !== undefined) h['Authorization'] = `Bearer ${token}`;
