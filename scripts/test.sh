@@ -3,8 +3,9 @@
 # corpus tests under ctest for both builds, the end-to-end suite with real clients against the real
 # binary on SQLite and again on MariaDB, MariaDB outages, media against a real S3 server, then the
 # web client's unit and browser tests; the end-to-end suite runs a third time with every server a
-# cluster of two nodes (MariaDB + Redis) behind HAProxy, and a fault suite kills its parts. One MariaDB and one Redis server serve every suite that needs one (each
-# makes its own databases or key prefixes); they are stopped on exit.
+# cluster of two nodes (MariaDB + Redis) behind HAProxy, and a fault suite kills its parts. One
+# MariaDB and one Redis server serve every suite that needs one (each makes its own databases or
+# key prefixes); they are stopped on exit.
 # Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
