@@ -111,7 +111,7 @@ fi
 if ! command -v perf >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf >/dev/null || true
 fi
-cmake_flags=(-G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPARLEY_TESTS=OFF)
+cmake_flags=(-G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPARLEY_TESTS=OFF -DPARLEY_MODULES=all)
 cmake -S "$root" -B "$build" "${cmake_flags[@]}" >/dev/null
 cmake --build "$build" -j2 --target parley parley_bench raw_fanout parley_micro parley_bench_report
 if [[ -n $baseline ]] && want baseline; then
