@@ -18,7 +18,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import {
   clustered, createRoom, registerMany, repoRoot, show, startServer, stopServer,
-  type ParleyServer, type TestUser,
+  type NodeProcess, type ParleyServer, type TestUser,
 } from '../e2e/src/harness.ts';
 import { connectStomp, type StompSession } from '../e2e/src/stomp.ts';
 import { pollUntil } from '../e2e/src/util.ts';
@@ -37,6 +37,15 @@ async function cluster(env: Record<string, string> = {}): Promise<ParleyServer> 
 after(async () => {
   for (const s of servers) await stopServer(s).catch(() => undefined);
 });
+
+/** A cluster, two users in a room, and the two nodes (to connect to one directly). */
+async function clusterWithPair(env: Record<string, string> = {}) {
+  const srv = await cluster(env);
+  const [a, b] = (await registerMany(srv.api(), 2)) as [TestUser, TestUser];
+  const room = await createRoom(a, [b]);
+  const [n1, n2] = srv.nodes as [NodeProcess, NodeProcess];
+  return { srv, a, b, room, n1, n2 };
+}
 
 async function statusOf(viewer: TestUser, user: TestUser): Promise<string> {
   const r = await viewer.api.post('/chat/user-status/batch', [user.userId]);
@@ -73,10 +82,7 @@ async function sendSurely(
 
 describe('presence across nodes', () => {
   test('a user with a session on each node is ONLINE until the last one closes', async () => {
-    const srv = await cluster();
-    const [a, b] = (await registerMany(srv.api(), 2)) as [TestUser, TestUser];
-    await createRoom(a, [b]);
-    const [n1, n2] = srv.nodes as [typeof srv.nodes[0], typeof srv.nodes[0]];
+    const { a, b, n1, n2 } = await clusterWithPair();
     const onOne = await connectStomp(n1, b.accessToken);
     const onTwo = await connectStomp(n2, b.accessToken);
     assert.equal(await statusOf(a, b), 'ONLINE');
@@ -89,10 +95,7 @@ describe('presence across nodes', () => {
 
 describe('a node killed -9', () => {
   test('its users go OFFLINE for the others, HAProxy serves from the survivor, nothing acknowledged is lost', async () => {
-    const srv = await cluster();
-    const [a, b] = (await registerMany(srv.api(), 2)) as [TestUser, TestUser];
-    const room = await createRoom(a, [b]);
-    const [n1, n2] = srv.nodes as [typeof srv.nodes[0], typeof srv.nodes[0]];
+    const { srv, a, b, room, n1, n2 } = await clusterWithPair();
     const watcher = await connectStomp(n2, a.accessToken);
     const events = await watcher.subscribe('/user/queue/events');
     const inbox = await watcher.subscribe(`/topic/rooms/${room.chatId}`);
@@ -128,10 +131,7 @@ describe('a node killed -9', () => {
 
 describe('a node drained by SIGTERM', () => {
   test('its clients get SERVER_SHUTDOWN, reconnect through HAProxy, and a resend is recognised by the other node', async () => {
-    const srv = await cluster();
-    const [a, b] = (await registerMany(srv.api(), 2)) as [TestUser, TestUser];
-    const room = await createRoom(a, [b]);
-    const [n1, n2] = srv.nodes as [typeof srv.nodes[0], typeof srv.nodes[0]];
+    const { srv, a, b, room, n1, n2 } = await clusterWithPair();
     const watcher = await connectStomp(n2, a.accessToken);
     const inbox = await watcher.subscribe(`/topic/rooms/${room.chatId}`);
     const drained = await connectStomp(n1, b.accessToken);
@@ -166,10 +166,7 @@ describe('Redis killed and restarted', () => {
 
   test('sends are stored meanwhile, and the other node delivers every message in seq order, once, when it is back', async () => {
     const address = redis('start');
-    const srv = await cluster({ PARLEY_CLUSTER_REDIS: address });
-    const [a, b] = (await registerMany(srv.api(), 2)) as [TestUser, TestUser];
-    const room = await createRoom(a, [b]);
-    const [n1, n2] = srv.nodes as [typeof srv.nodes[0], typeof srv.nodes[0]];
+    const { srv, a, room, n1, n2, b } = await clusterWithPair({ PARLEY_CLUSTER_REDIS: address });
     const sender = await connectStomp(n1, a.accessToken);
     const receiver = await connectStomp(n2, b.accessToken);
     const inbox = await receiver.subscribe(`/topic/rooms/${room.chatId}`);
@@ -182,8 +179,9 @@ describe('Redis killed and restarted', () => {
       assert.ok(r.ok, `"${c}" is stored and acknowledged while Redis is down: ${JSON.stringify(r)}`);
     }
     redis('restart');
-    await pollUntil('both nodes ready again', async () => {
-      for (const n of srv.nodes) if ((await n.api().get('/readyz')).status !== 200) return false;
+    // Ready again: each node, and HAProxy, whose checks put the nodes back in rotation.
+    await pollUntil('both nodes ready again, and in rotation', async () => {
+      for (const n of [...srv.nodes, srv]) if ((await n.api().get('/readyz')).status !== 200) return false;
       return true;
     }, 15_000);
     for (const c of contents.slice(20)) await sender.sendMessage(room.chatId, c);

@@ -100,12 +100,32 @@ export interface StompTarget {
   readonly clients: Set<Closable>;
 }
 
+/** A listener on loopback: its URLs and an HTTP client of it. */
+abstract class LoopbackListener implements StompTarget {
+  abstract readonly port: number;
+  readonly clients = new Set<Closable>();
+
+  get httpBase(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+  get wsUrl(): string {
+    return `ws://127.0.0.1:${this.port}/ws/websocket`;
+  }
+  get sockjsUrl(): string {
+    return `http://127.0.0.1:${this.port}/ws`;
+  }
+
+  /** An HTTP client, anonymous or with a bearer token. */
+  api(token?: string): Api {
+    return new Api(this.httpBase, token);
+  }
+}
+
 /**
  * One process with a log file: a parley node or HAProxy. Waits for readiness after start, reports
  * an exit nobody asked for with the log's tail.
  */
-export class NodeProcess implements StompTarget {
-  readonly clients = new Set<Closable>();
+export class NodeProcess extends LoopbackListener {
   private proc: ChildProcess | undefined;
   private log: WriteStream | undefined;
   private exited: Promise<ExitInfo> | undefined;
@@ -119,21 +139,8 @@ export class NodeProcess implements StompTarget {
     readonly logPath: string,
     private readonly command: () => { bin: string; args: string[]; env: NodeJS.ProcessEnv },
     private readonly isReady: () => Promise<boolean>,
-  ) {}
-
-  get httpBase(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-  get wsUrl(): string {
-    return `ws://127.0.0.1:${this.port}/ws/websocket`;
-  }
-  get sockjsUrl(): string {
-    return `http://127.0.0.1:${this.port}/ws`;
-  }
-
-  /** An HTTP client of this process alone. */
-  api(token?: string): Api {
-    return new Api(this.httpBase, token);
+  ) {
+    super();
   }
 
   async start(): Promise<void> {
@@ -239,7 +246,7 @@ function haproxyConfig(port: number, nodes: NodeProcess[]): string {
     .replace(/^\s*server .*$(\n^\s*server .*$)*/m, servers);
 }
 
-export class ParleyServer implements StompTarget {
+export class ParleyServer extends LoopbackListener {
   /** Where clients connect: the node itself, or HAProxy in front of the nodes. */
   readonly port: number;
   readonly tmpDir: string;
@@ -247,7 +254,6 @@ export class ParleyServer implements StompTarget {
   readonly dataDir: string;
   readonly nodes: NodeProcess[];
   private readonly haproxy: NodeProcess | undefined;
-  readonly clients = new Set<Closable>();
 
   private constructor(
     tmpDir: string,
@@ -255,6 +261,7 @@ export class ParleyServer implements StompTarget {
     haproxyPort: number | undefined,
     readonly options: ServerOptions,
   ) {
+    super();
     this.tmpDir = tmpDir;
     const storage = storageEnv();
     const shared: Record<string, string> =
@@ -308,21 +315,6 @@ export class ParleyServer implements StompTarget {
     const srv = new ParleyServer(tmpDir, ports, n > 1 ? await freePort() : undefined, options);
     await srv.launch();
     return srv;
-  }
-
-  get httpBase(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-  get wsUrl(): string {
-    return `ws://127.0.0.1:${this.port}/ws/websocket`;
-  }
-  get sockjsUrl(): string {
-    return `http://127.0.0.1:${this.port}/ws`;
-  }
-
-  /** An HTTP client, anonymous or with a bearer token. */
-  api(token?: string): Api {
-    return new Api(this.httpBase, token);
   }
 
   private async launch(): Promise<void> {

@@ -233,6 +233,17 @@ TEST(media_service, misconfiguration_stops_the_server) {
                std::invalid_argument);
 }
 
+// The PUT a client makes through an upload URL minted for host h:1 and image/png.
+http::request png_put(const std::string& upload_url) {
+  http::request req;
+  req.method = "PUT";
+  req.target = upload_url.substr(upload_url.find('/', 8));
+  req.path = req.target.substr(0, req.target.find('?'));
+  req.headers = {{"host", "h:1"}, {"content-type", "image/png"}};
+  req.body = "png";
+  return req;
+}
+
 TEST(media_service, the_signing_key_survives_a_restart) {
   test_support::temp_dir dir;
   manual_clock clock;
@@ -247,13 +258,7 @@ TEST(media_service, the_signing_key_survives_a_restart) {
   EXPECT_EQ(fs::status(dir.path() / ".signing-key").permissions() & fs::perms::others_read,
             fs::perms::none);
   service again({dir.path(), "", 900s, 600s, types(), 30, std::nullopt}, clock);
-  http::request req;
-  req.method = "PUT";
-  req.target = upload.substr(upload.find('/', 8));
-  req.path = req.target.substr(0, req.target.find('?'));
-  req.headers = {{"host", "h:1"}, {"content-type", "image/png"}};
-  req.body = "png";
-  EXPECT_EQ(again.handle_object(req).status, 200);
+  EXPECT_EQ(again.handle_object(png_put(upload)).status, 200);
 }
 
 // Cluster nodes sharing one media directory, started at once: one secret between them, so an
@@ -275,13 +280,8 @@ TEST(media_service, nodes_starting_together_on_a_shared_directory_share_one_sign
                                         "h:1")
                            ->at("uploadUrl")
                            .as_string());
-    http::request req;
-    req.method = "PUT";
-    req.target = upload.substr(upload.find('/', 8));
-    req.path = req.target.substr(0, req.target.find('?'));
-    req.headers = {{"host", "h:1"}, {"content-type", "image/png"}};
-    req.body = "png";
-    EXPECT_EQ(svcs[(i + 1) % nodes]->handle_object(req).status, 200) << "minted by node " << i;
+    EXPECT_EQ(svcs[(i + 1) % nodes]->handle_object(png_put(upload)).status, 200)
+        << "minted by node " << i;
   }
   for (auto& e : fs::directory_iterator(dir.path()))
     EXPECT_NE(e.path().extension(), ".tmp") << "a temporary file was left: " << e.path();
