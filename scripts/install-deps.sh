@@ -11,6 +11,7 @@ packages=(
   libmariadb-dev mariadb-server mariadb-client
   redis-server redis-tools libhiredis-dev
   haproxy
+  librdkafka-dev kcat maven default-jre-headless
   clang-14 libclang-rt-14-dev
   nodejs npm
 )

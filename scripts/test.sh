@@ -4,8 +4,8 @@
 # binary on SQLite and again on MariaDB, MariaDB outages, media against a real S3 server, then the
 # web client's unit and browser tests; the end-to-end suite runs a third time with every server a
 # cluster of two nodes (MariaDB + Redis) behind HAProxy, and a fault suite kills its parts. One
-# MariaDB and one Redis server serve every suite that needs one (each makes its own databases or
-# key prefixes); they are stopped on exit.
+# MariaDB, one Redis and one Kafka broker serve every suite that needs one (each makes its own
+# databases, key prefixes or topics); they are stopped on exit.
 # Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,10 +23,12 @@ stage() {
 }
 mariadb_dir="$root/build/ci-mariadb"
 redis_dir="$root/build/ci-redis"
+kafka_dir="$root/build/ci-kafka"
 finish() {
   stage ""
   "$root/scripts/mariadb.sh" stop "$mariadb_dir" || true
   "$root/scripts/redis.sh" stop "$redis_dir" || true
+  "$root/scripts/kafka.sh" stop "$kafka_dir" || true
   echo "== total $((SECONDS - suite_started))s"
 }
 trap finish EXIT
@@ -41,6 +43,9 @@ stage "start Redis (shared by the contract and end-to-end suites)"
 "$root/scripts/redis.sh" start "$redis_dir" >/dev/null
 PARLEY_TEST_REDIS=$(cat "$redis_dir/address")
 export PARLEY_TEST_REDIS
+stage "start Kafka (KRaft, one broker; jars cached in ~/.cache/parley)"
+PARLEY_TEST_KAFKA=$("$root/scripts/kafka.sh" start "$kafka_dir")
+export PARLEY_TEST_KAFKA
 
 stage "build (release)"
 ./scripts/build.sh release

@@ -1,0 +1,174 @@
+// The Kafka producer against a real broker (Kafka 4.1, KRaft): PARLEY_TEST_KAFKA=host:port, or the
+// throwaway broker of the ctest fixture (scripts/kafka.sh). Proves what the message log relies
+// on: librdkafka 2.0 speaks to Kafka 4; a delivery report without error comes after the record is
+// stored, and the records of one key are stored on one partition in produce order with their
+// headers; a broker that cannot be reached is reported as an error within the delivery timeout.
+#include "kafka/producer.hpp"
+
+#include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
+
+#include <condition_variable>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+
+namespace parley::kafka {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string test_broker() {
+  if (const char* env = std::getenv("PARLEY_TEST_KAFKA"); env && *env) return env;
+  std::string address;
+  std::ifstream(PARLEY_TEST_KAFKA_ADDRESS_FILE) >> address;
+  if (address.empty()) throw std::runtime_error("no test Kafka (PARLEY_TEST_KAFKA)");
+  return address;
+}
+
+std::string fresh_topic() {
+  std::random_device rd;
+  return "contract-" + std::to_string(rd()) + std::to_string(rd());
+}
+
+// Counts delivery reports; waits for a number of them.
+struct reports {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<delivery> got;
+
+  delivery_handler handler() {
+    return [this](const delivery& d) {
+      std::lock_guard lock(mu);
+      got.push_back(d);
+      cv.notify_all();
+    };
+  }
+  bool wait_for(std::size_t n, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, timeout, [&] { return got.size() >= n; });
+  }
+};
+
+struct record {
+  std::string key, value;
+  std::int32_t partition;
+  std::map<std::string, std::string> headers;
+};
+
+// Reads every record of `topic` from the beginning with a plain librdkafka consumer (no group:
+// the partitions are assigned by hand), until `n` arrived or the deadline.
+std::vector<record> read_all(const std::string& topic, int partitions, std::size_t n) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", test_broker().c_str(), err, sizeof err);
+  rd_kafka_conf_set(conf, "group.id", "contract-reader", err, sizeof err);
+  rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+  EXPECT_NE(rk, nullptr) << err;
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(partitions);
+  for (int p = 0; p < partitions; ++p)
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  rd_kafka_assign(rk, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  std::vector<record> out;
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (out.size() < n && std::chrono::steady_clock::now() < deadline) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 200);
+    if (!m) continue;
+    if (!m->err) {
+      record r{{static_cast<const char*>(m->key), m->key_len},
+               {static_cast<const char*>(m->payload), m->len},
+               m->partition,
+               {}};
+      rd_kafka_headers_t* hdrs = nullptr;
+      if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const char* name;
+        const void* value;
+        std::size_t size;
+        for (std::size_t i = 0; !rd_kafka_header_get_all(hdrs, i, &name, &value, &size); ++i)
+          r.headers[name] = std::string(static_cast<const char*>(value), size);
+      }
+      out.push_back(std::move(r));
+    }
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+  return out;
+}
+
+TEST(kafka_producer, records_of_a_key_are_stored_on_one_partition_in_order_with_their_headers) {
+  producer p({test_broker()});
+  const auto topic = fresh_topic();
+  constexpr int partitions = 4;
+  p.ensure_topic(topic, partitions, 10s);
+  p.ensure_topic(topic, partitions, 10s);  // an existing topic is fine
+
+  constexpr int keys = 5, per_key = 40;
+  reports r;
+  for (int i = 0; i < per_key; ++i)
+    for (int k = 0; k < keys; ++k)
+      p.produce(topic, "room-" + std::to_string(k), std::to_string(i),
+                {{"traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
+                 {"kind", "append"}},
+                r.handler());
+  ASSERT_TRUE(r.wait_for(keys * per_key, 30s)) << r.got.size() << " reports";
+  for (const auto& d : r.got) {
+    EXPECT_TRUE(d.ok()) << d.error;
+    EXPECT_GE(d.offset, 0);
+  }
+  EXPECT_EQ(p.in_flight(), 0);
+
+  auto stored = read_all(topic, partitions, keys * per_key);
+  ASSERT_EQ(stored.size(), std::size_t(keys * per_key));
+  std::map<std::string, std::vector<std::string>> by_key;
+  std::map<std::string, std::set<std::int32_t>> partitions_of;
+  for (const auto& rec : stored) {
+    by_key[rec.key].push_back(rec.value);
+    partitions_of[rec.key].insert(rec.partition);
+    EXPECT_EQ(rec.headers.at("traceparent"),
+              "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+    EXPECT_EQ(rec.headers.at("kind"), "append");
+  }
+  for (int k = 0; k < keys; ++k) {
+    const auto key = "room-" + std::to_string(k);
+    EXPECT_EQ(partitions_of[key].size(), 1u) << key << " spans partitions";
+    std::vector<std::string> expected;
+    for (int i = 0; i < per_key; ++i) expected.push_back(std::to_string(i));
+    EXPECT_EQ(by_key[key], expected) << key << " out of order";
+  }
+}
+
+TEST(kafka_producer, an_unreachable_broker_is_reported_within_the_delivery_timeout) {
+  auto started = std::chrono::steady_clock::now();
+  reports r;
+  {
+    options o{"127.0.0.1:1"};  // nothing listens on port 1
+    o.delivery_timeout = 1500ms;
+    producer p(o);
+    p.produce("nowhere", "k", "v", {}, r.handler());
+    ASSERT_TRUE(r.wait_for(1, 10s));
+  }
+  EXPECT_FALSE(r.got.at(0).ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 10s) << "the destructor must not hang";
+}
+
+TEST(kafka_producer, records_still_queued_at_destruction_are_reported_not_lost_silently) {
+  reports r;
+  {
+    options o{"127.0.0.1:1"};
+    o.delivery_timeout = 60s;  // longer than the shutdown flush: the destructor purges them
+    o.shutdown_flush = 300ms;
+    producer p(o);
+    for (int i = 0; i < 3; ++i) p.produce("nowhere", "k", "v", {}, r.handler());
+  }
+  ASSERT_EQ(r.got.size(), 3u);
+  for (const auto& d : r.got) EXPECT_FALSE(d.ok());
+}
+
+}  // namespace
+}  // namespace parley::kafka
