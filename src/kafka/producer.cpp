@@ -1,5 +1,7 @@
 #include "kafka/producer.hpp"
 
+#include "kafka/rdkafka_support.hpp"
+
 #include <librdkafka/rdkafka.h>
 #include <spdlog/spdlog.h>
 
@@ -9,14 +11,28 @@
 
 namespace parley::kafka {
 
+namespace detail {
+
+void set(rd_kafka_conf_t* conf, const char* name, const std::string& value) {
+  char err[512];
+  if (rd_kafka_conf_set(conf, name, value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK)
+    throw std::runtime_error(std::string("kafka: ") + name + ": " + err);
+}
+
+void on_log(const rd_kafka_t*, int level, const char* facility, const char* message) {
+  auto lvl = level <= 3 ? spdlog::level::warn : level <= 5 ? spdlog::level::info
+                                                            : spdlog::level::debug;
+  spdlog::log(lvl, "kafka {}: {}", facility, message);
+}
+
+}  // namespace detail
+
 namespace {
 
-struct conf_deleter {
-  void operator()(rd_kafka_conf_t* c) const { rd_kafka_conf_destroy(c); }
-};
-struct handle_deleter {
-  void operator()(rd_kafka_t* k) const { rd_kafka_destroy(k); }
-};
+using detail::conf_deleter;
+using detail::handle_deleter;
+using detail::set;
+
 struct headers_deleter {
   void operator()(rd_kafka_headers_t* h) const { rd_kafka_headers_destroy(h); }
 };
@@ -32,12 +48,6 @@ struct new_topic_deleter {
 struct admin_options_deleter {
   void operator()(rd_kafka_AdminOptions_t* o) const { rd_kafka_AdminOptions_destroy(o); }
 };
-
-void set(rd_kafka_conf_t* conf, const char* name, const std::string& value) {
-  char err[512];
-  if (rd_kafka_conf_set(conf, name, value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK)
-    throw std::runtime_error(std::string("kafka: ") + name + ": " + err);
-}
 
 // The delivery report of one record; librdkafka hands it back with the record's opaque pointer.
 void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
@@ -63,12 +73,6 @@ void on_error(rd_kafka_t* rk, int err, const char* reason, void*) {
   spdlog::debug("kafka producer: {} ({})", reason, rd_kafka_err2name(rd_kafka_resp_err_t(err)));
 }
 
-// librdkafka's own log lines (syslog levels) into ours, instead of its default stderr printer.
-void on_log(const rd_kafka_t*, int level, const char* facility, const char* message) {
-  auto lvl = level <= 3 ? spdlog::level::warn : level <= 5 ? spdlog::level::info
-                                                            : spdlog::level::debug;
-  spdlog::log(lvl, "kafka {}: {}", facility, message);
-}
 
 }  // namespace
 
@@ -91,7 +95,7 @@ producer::producer(options o) : impl_(std::make_unique<impl>()) {
   set(conf.get(), "queue.buffering.max.messages", std::to_string(o.max_queued_records));
   rd_kafka_conf_set_dr_msg_cb(conf.get(), on_delivery);
   rd_kafka_conf_set_error_cb(conf.get(), on_error);
-  rd_kafka_conf_set_log_cb(conf.get(), on_log);
+  rd_kafka_conf_set_log_cb(conf.get(), detail::on_log);
   char err[512];
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), err, sizeof err);
   if (!rk) throw std::runtime_error(std::string("kafka producer: ") + err);

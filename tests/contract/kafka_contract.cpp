@@ -1,8 +1,11 @@
-// The Kafka producer against a real broker (Kafka 4.1, KRaft): PARLEY_TEST_KAFKA=host:port, or the
+// The Kafka producer and consumer against a real broker (Kafka 4.1, KRaft): PARLEY_TEST_KAFKA=host:port, or the
 // throwaway broker of the ctest fixture (scripts/kafka.sh). Proves what the message log relies
 // on: librdkafka 2.0 speaks to Kafka 4; a delivery report without error comes after the record is
 // stored, and the records of one key are stored on one partition in produce order with their
-// headers; a broker that cannot be reached is reported as an error within the delivery timeout.
+// headers; a broker that cannot be reached is reported as an error within the delivery timeout;
+// a consumer group commits only what it is told to, and a member that dies before committing
+// leaves its records to the next one (at least once, in order per partition).
+#include "kafka/consumer.hpp"
 #include "kafka/producer.hpp"
 
 #include <gtest/gtest.h>
@@ -168,6 +171,70 @@ TEST(kafka_producer, records_still_queued_at_destruction_are_reported_not_lost_s
   }
   ASSERT_EQ(r.got.size(), 3u);
   for (const auto& d : r.got) EXPECT_FALSE(d.ok());
+}
+
+// Produces `n` records "<prefix><i>" under `key` and waits for their reports.
+void produce_all(const std::string& topic, const std::string& key, const std::string& prefix,
+                 int n) {
+  producer p({test_broker()});
+  reports r;
+  for (int i = 0; i < n; ++i) p.produce(topic, key, prefix + std::to_string(i), {}, r.handler());
+  ASSERT_TRUE(r.wait_for(n, 30s));
+  for (const auto& d : r.got) ASSERT_TRUE(d.ok()) << d.error;
+}
+
+// Polls until `n` records arrived or `within` passed.
+std::vector<consumed> take(consumer& c, std::size_t n, std::chrono::milliseconds within) {
+  std::vector<consumed> out;
+  auto deadline = std::chrono::steady_clock::now() + within;
+  while (out.size() < n && std::chrono::steady_clock::now() < deadline)
+    for (auto& rec : c.poll(200ms)) out.push_back(std::move(rec));
+  return out;
+}
+
+std::vector<std::string> values_of(const std::vector<consumed>& batch) {
+  std::vector<std::string> out;
+  for (const auto& c : batch) out.push_back(c.value);
+  return out;
+}
+
+std::vector<std::string> numbered(const std::string& prefix, int from, int to) {
+  std::vector<std::string> out;
+  for (int i = from; i < to; ++i) out.push_back(prefix + std::to_string(i));
+  return out;
+}
+
+TEST(kafka_consumer, a_group_resumes_after_what_it_committed_and_nothing_else) {
+  const auto topic = fresh_topic(), group = fresh_topic();
+  producer({test_broker()}).ensure_topic(topic, 4, 10s);
+  produce_all(topic, "room-1", "a", 30);
+  {
+    consumer c({test_broker(), group}, {topic});
+    auto got = take(c, 30, 30s);
+    EXPECT_EQ(values_of(got), numbered("a", 0, 30)) << "one key: one partition, in order";
+    c.commit(got);
+  }
+  produce_all(topic, "room-1", "b", 5);
+  consumer again({test_broker(), group}, {topic});
+  auto got = take(again, 6, 4s);  // one more than expected: nothing else may come
+  EXPECT_EQ(values_of(got), numbered("b", 0, 5)) << "only what was produced after the commit";
+}
+
+TEST(kafka_consumer, records_a_member_took_without_committing_go_to_the_next_member) {
+  const auto topic = fresh_topic(), group = fresh_topic();
+  producer({test_broker()}).ensure_topic(topic, 2, 10s);
+  produce_all(topic, "room-7", "m", 20);
+  {
+    consumer dies({test_broker(), group}, {topic});
+    auto got = take(dies, 20, 30s);
+    ASSERT_EQ(got.size(), 20u);
+    std::vector<consumed> first_half(got.begin(), got.begin() + 10);
+    dies.commit(first_half);  // the worker's COMMIT covered the first ten only
+  }
+  consumer next({test_broker(), group}, {topic});
+  auto got = take(next, 11, 4s);  // one more than expected: nothing else may come
+  EXPECT_EQ(values_of(got), numbered("m", 10, 20)) << "at least once: the uncommitted ten again";
+  for (const auto& c : got) EXPECT_EQ(c.key, "room-7");
 }
 
 }  // namespace
