@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts and stops a throwaway Apache Kafka 4 broker (KRaft, one node that is its own controller)
 # on loopback, for tests and local clusters. The jars come from Maven Central through
-# scripts/kafka/pom.xml and are cached in ~/.cache/parley/kafka-<version> between runs.
+# scripts/kafka/pom.xml and are cached in ~/.cache/parley/kafka-<pom hash> between runs.
 #
 #   scripts/kafka.sh start DIR [PORT]   # fresh log dir in DIR; prints the bootstrap address
 #   scripts/kafka.sh stop DIR           # shuts the broker in DIR down (no-op if not running)
@@ -17,8 +17,8 @@ dir=${2:-}
 [ -n "$cmd" ] && [ -n "$dir" ] || { sed -n '2,12p' "$0" >&2; exit 2; }
 root=$(cd "$(dirname "$0")/.." && pwd)
 pom=$root/scripts/kafka/pom.xml
-version=$(sed -n 's:.*<version>\(4[^<]*\)</version>.*:\1:p' "$pom" | head -n1)
-jars=${PARLEY_KAFKA_JARS:-$HOME/.cache/parley/kafka-$version}
+# The cache is named after the pom's content: editing a version fetches afresh.
+jars=${PARLEY_KAFKA_JARS:-$HOME/.cache/parley/kafka-$(sha256sum "$pom" | cut -c1-12)}
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
