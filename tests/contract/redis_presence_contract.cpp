@@ -61,14 +61,9 @@ TEST_F(redis_presence_nodes, a_user_on_two_nodes_goes_online_once_and_offline_on
 
 TEST_F(redis_presence_nodes, the_keys_are_the_original_systems) {
   a->connected(u);
-  auto conn = test_redis();
   // Read the raw keys with a plain connection.
   redis::io_thread io("test-reader");
-  auto raw = redis::connection::create(io.executor(), conn);
-  raw->start();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!raw->connected() && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  auto raw = raw_connection(io.executor());
   auto value = redis::call(*raw, {"GET", "user:online:" + u});
   ASSERT_TRUE(value);
   EXPECT_EQ(value->str, "true");
@@ -143,13 +138,9 @@ TEST_F(redis_presence_nodes, a_node_swept_while_slow_puts_its_users_back) {
   slow->start({});
   ASSERT_TRUE(slow->connected(u));
   // What another node's sweep does when the node's registration ran out.
-  auto raw = test_redis();
   redis::io_thread io("test-sweeper");
-  auto conn = redis::connection::create(io.executor(), raw);
-  conn->start();
+  auto conn = raw_connection(io.executor());
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!conn->connected() && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   redis::call(*conn, {"ZREM", "parley:nodes", "slow-" + suffix});
   redis::call(*conn, {"SREM", "parley:presence:" + u, "slow-" + suffix});
   redis::call(*conn, {"DEL", "user:online:" + u});
