@@ -245,8 +245,10 @@ std::string key_ring::create_key(const fs::path& dir) {
 }
 
 key_ring key_ring::load_or_create(const fs::path& dir) {
-  std::vector<fs::path> files;
-  {
+  // Keys present: only read them, so a read-only directory (a mounted secret) works. The lock is
+  // for the first start, when some node must create the key.
+  std::vector<fs::path> files = pem_files(dir);
+  if (files.empty()) {
     dir_lock lock(dir);
     files = pem_files(dir);
     if (files.empty()) {

@@ -43,6 +43,10 @@ class reader {
       fail(std::string(key) + " is not a string");
       return std::nullopt;
     }
+    if (*v && (*v)->empty()) {
+      fail(std::string(key) + " is empty");  // absent is null; the API refuses "" too
+      return std::nullopt;
+    }
     if (*v && (*v)->size() > max_chars) {
       fail(std::string(key) + " is too long");
       return std::nullopt;

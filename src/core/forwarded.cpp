@@ -19,6 +19,9 @@ std::optional<std::string> canonical(std::string_view text) {
   boost::system::error_code ec;
   auto a = boost::asio::ip::make_address(std::string(text), ec);
   if (ec) return std::nullopt;
+  // A dual-stack listener sees an IPv4 peer as ::ffff:a.b.c.d; the operator writes a.b.c.d.
+  if (a.is_v6() && a.to_v6().is_v4_mapped())
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, a.to_v6()).to_string();
   return a.to_string();
 }
 
@@ -27,7 +30,8 @@ std::optional<std::string> canonical(std::string_view text) {
 std::string client_address(std::string_view peer, std::string_view x_forwarded_for,
                            const std::vector<std::string>& trusted_proxies) {
   if (x_forwarded_for.empty() ||
-      std::find(trusted_proxies.begin(), trusted_proxies.end(), peer) == trusted_proxies.end())
+      std::find(trusted_proxies.begin(), trusted_proxies.end(), canonical(peer).value_or("")) ==
+          trusted_proxies.end())
     return std::string(peer);
   auto comma = x_forwarded_for.rfind(',');
   auto last = trim(comma == std::string_view::npos ? x_forwarded_for

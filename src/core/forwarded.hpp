@@ -29,7 +29,8 @@ std::string_view last_forwarded_for(const Fields& fields) {
 
 // "10.0.0.5, ::1" -> {"10.0.0.5", "::1"} into `out`; false (and `out` untouched) when an entry
 // is not an IP address.
-// Addresses are compared in their canonical form (IPv6 shortened, IPv4-mapped kept as is).
+// Addresses are compared in their canonical form: IPv6 shortened, IPv4-mapped IPv6 as IPv4 (a
+// dual-stack listener sees IPv4 peers so).
 bool parse_address_list(std::string_view list, std::vector<std::string>& out);
 
 }  // namespace parley::core

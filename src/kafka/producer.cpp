@@ -57,7 +57,12 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
   if (m->err) d.error = rd_kafka_err2str(m->err);
   d.partition = m->partition;
   d.offset = m->offset;
-  (*done)(d);
+  // An exception must not unwind through librdkafka's C frames.
+  try {
+    (*done)(d);
+  } catch (const std::exception& e) {
+    spdlog::error("kafka producer: a delivery handler threw: {}", e.what());
+  }
 }
 
 void on_error(rd_kafka_t* rk, int err, const char* reason, void*) {
@@ -139,8 +144,14 @@ void producer::produce(std::string_view topic, std::string_view key, std::string
 }
 
 bool producer::flush(std::chrono::milliseconds timeout) {
-  return rd_kafka_flush(impl_->rk.get(), static_cast<int>(timeout.count())) ==
-         RD_KAFKA_RESP_ERR_NO_ERROR;
+  // Not rd_kafka_flush(): it would serve delivery reports on this thread too, beside the poller,
+  // and the handlers are promised one thread, in order.
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (rd_kafka_outq_len(impl_->rk.get()) > 0) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
 }
 
 int producer::in_flight() const { return rd_kafka_outq_len(impl_->rk.get()); }

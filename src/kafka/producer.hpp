@@ -9,7 +9,8 @@
 // Threads: produce() may be called from any thread; it copies what it is given and never blocks
 // on the network. Delivery reports run on the producer's own thread, in the order the broker
 // acknowledged them (per partition, the produce order). A full local queue is reported at once,
-// through the handler, as an error: the caller refuses the send instead of growing memory.
+// through the handler, as an error, on the calling thread (so a handler must not take a lock
+// the caller of produce() holds): the caller refuses the send instead of growing memory.
 #include <chrono>
 #include <cstdint>
 #include <functional>

@@ -116,11 +116,12 @@ std::string load_or_create_secret(const std::filesystem::path& dir) {
   if (fd < 0)
     throw std::system_error(errno, std::generic_category(), "cannot create " + temp.string());
   auto line = secret + "\n";
+  errno = 0;
   bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
             ::fsync(fd) == 0;
   ::close(fd);
   int linked = ok ? ::link(temp.c_str(), path.c_str()) : -1;
-  int err = errno;
+  int err = ok ? errno : (errno ? errno : EIO);  // a short write sets no errno (cleared below)
   ::unlink(temp.c_str());
   if (linked == 0) return secret;
   if (ok && err == EEXIST) return read_secret(path);  // another node was first

@@ -71,6 +71,8 @@ TEST(log_record, poison_is_refused_with_its_reason) {
   EXPECT_EQ(edited(r, [](json::object& o) { o["type"] = "VIDEO"; }).error(), "type is unknown");
   EXPECT_EQ(edited(r, [](json::object& o) { o["clientMessageId"] = std::string(65, 'c'); }).error(),
             "clientMessageId is too long");
+  EXPECT_EQ(edited(r, [](json::object& o) { o["clientMessageId"] = ""; }).error(),
+            "clientMessageId is empty");
   EXPECT_EQ(edited(r, [](json::object& o) { o["origin"] = std::string(129, 'n'); }).error(),
             "origin is too long");
   status_record s{record_id, "n", 1, message_id, user, chat::message_status::delivered};

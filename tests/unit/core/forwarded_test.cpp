@@ -12,6 +12,9 @@ TEST(client_address, a_trusted_proxy_is_believed_about_the_hop_it_appended) {
   // Whatever the client put before is its own claim: only the last entry counts.
   EXPECT_EQ(client_address("127.0.0.1", "10.9.9.9, 192.0.2.7", proxies), "192.0.2.7");
   EXPECT_EQ(client_address("::1", " 2001:db8:0:0::1 ", proxies), "2001:db8::1");
+  // A dual-stack listener's view of the IPv4 proxy, and a mapped address in the header.
+  EXPECT_EQ(client_address("::ffff:127.0.0.1", "192.0.2.7", proxies), "192.0.2.7");
+  EXPECT_EQ(client_address("127.0.0.1", "::ffff:192.0.2.7", proxies), "192.0.2.7");
 }
 
 TEST(client_address, any_other_peer_or_an_unusable_header_leaves_the_peer) {
@@ -24,8 +27,8 @@ TEST(client_address, any_other_peer_or_an_unusable_header_leaves_the_peer) {
 
 TEST(parse_address_list, canonical_addresses_or_a_refusal) {
   std::vector<std::string> out{"kept"};
-  EXPECT_TRUE(parse_address_list(" 10.0.0.5, 0:0::1 ", out));
-  EXPECT_EQ(out, (std::vector<std::string>{"10.0.0.5", "::1"}));
+  EXPECT_TRUE(parse_address_list(" 10.0.0.5, 0:0::1, ::ffff:10.0.0.6 ", out));
+  EXPECT_EQ(out, (std::vector<std::string>{"10.0.0.5", "::1", "10.0.0.6"}));
   EXPECT_TRUE(parse_address_list("", out));
   EXPECT_TRUE(out.empty());
   out = {"kept"};
