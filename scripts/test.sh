@@ -74,6 +74,16 @@ stage "cluster faults: a node killed and drained, Redis killed (2 nodes behind H
 PARLEY_E2E_MARIADB_DSN=$PARLEY_TEST_MARIADB_DSN PARLEY_E2E_REDIS=$PARLEY_TEST_REDIS \
   PARLEY_BIN="$root/build/release/src/server/parley" npm run test:cluster
 
+stage "end-to-end again through the Kafka log: 2 nodes behind HAProxy, a parley persist worker"
+PARLEY_E2E_MARIADB_DSN=$PARLEY_TEST_MARIADB_DSN PARLEY_E2E_REDIS=$PARLEY_TEST_REDIS \
+  PARLEY_E2E_KAFKA=$PARLEY_TEST_KAFKA PARLEY_E2E_NODES=2 \
+  PARLEY_BIN="$root/build/release/src/server/parley" npm test
+
+stage "Kafka log faults: the worker killed and absent, poison records"
+PARLEY_E2E_MARIADB_DSN=$PARLEY_TEST_MARIADB_DSN PARLEY_E2E_REDIS=$PARLEY_TEST_REDIS \
+  PARLEY_E2E_KAFKA=$PARLEY_TEST_KAFKA PARLEY_BIN="$root/build/release/src/server/parley" \
+  npm run test:kafka
+
 stage "MariaDB missing at start and killed while serving"
 PARLEY_BIN="$root/build/release/src/server/parley" npm run test:mariadb
 

@@ -125,8 +125,9 @@ void service::append(new_message m, callback<appended> done) {
       case append_verdict::appended: break;
     }
     obs::global().messages_committed.fetch_add(1, std::memory_order_relaxed);
-    d_.out.publish_in_order(r->msg.chat_id, r->msg.seq, views::message_text(r->msg),
-                            r->msg.message_id);
+    if (!r->published)
+      d_.out.publish_in_order(r->msg.chat_id, r->msg.seq, views::message_text(r->msg),
+                              r->msg.message_id);
     done(std::move(r));
   });
 }

@@ -18,7 +18,8 @@
 //   every log runs chat::room_sequencer (chat/sequencer.hpp) at its ordering point, inside the
 //   commit, so a refused or failed append never leaves a gap (docs/adr/0007).
 // - Each message_log write is a conditional write, evaluated atomically with it:
-//   append: only by a member of an existing room, and not again for a (sender,
+//   append: a record already stored (new_message::record_id) gets its first answer again;
+//   otherwise only by a member of an existing room, and not again for a (sender,
 //   client_message_id) already stored (the original is returned instead, whichever node wrote
 //   it); set_status_if_forward: only forward, only by a member who is not the sender;
 //   advance_read_marker: only forward, only for a message of the room.
@@ -40,6 +41,10 @@ struct new_message {
   std::string content;
   message_type type = message_type::text;
   std::optional<std::string> client_message_id;
+  // The cluster's log record that carries this append (ADR 0007): the log stores it with the
+  // message, and an append of a record already stored answers what the first one did (the same
+  // message, `appended`), whatever has changed since. Empty outside the cluster's worker.
+  std::optional<std::string> record_id;
 };
 
 // What each conditional write of the log decided.
@@ -51,6 +56,9 @@ enum class append_verdict {
 struct appended {
   append_verdict verdict = append_verdict::appended;
   message msg;  // the new message or the original; empty when refused
+  // The log's ordering point already published the new message to its room (the cluster's
+  // persistence worker does, ADR 0007): the domain must not publish it again.
+  bool published = false;
   bool duplicate() const { return verdict == append_verdict::duplicate; }
 };
 

@@ -24,8 +24,9 @@
 
 namespace parley::cluster {
 
+// The default names (cluster.kafka_topic); a topic's dead letters go to `<topic>.dlq`.
 inline constexpr std::string_view messages_topic = "chat-messages";
-inline constexpr std::string_view dead_letter_topic = "chat-messages.dlq";
+inline std::string dead_letter_topic(std::string_view topic) { return std::string(topic) + ".dlq"; }
 // Records larger than this are poison unread: a TEXT of 4,000 characters of 4 UTF-8 bytes each
 // escaped as \uXXXX pairs is about 48 KiB.
 inline constexpr std::size_t max_record_bytes = 64 * 1024;

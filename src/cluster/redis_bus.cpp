@@ -37,6 +37,12 @@ constexpr std::chrono::milliseconds tick_interval{10};
 
 }  // namespace
 
+redis::command room_publication(std::string_view prefix, std::int64_t chat_id, std::int64_t seq,
+                                std::string_view message_id, std::string_view payload) {
+  return {"PUBLISH", std::string(prefix) + chat::destinations::room(chat_id),
+          encode(message_id, payload, seq)};
+}
+
 redis_bus::redis_bus(realtime::shard_dispatcher& d, redis_bus_options o)
     : dispatcher_(d), opts_(std::move(o)), control_(opts_.prefix + "ctl"), io_("redis-bus") {
   auto pub = opts_.redis;
@@ -110,8 +116,7 @@ void redis_bus::publish(std::string destination, std::string payload, std::strin
 
 void redis_bus::publish_in_order(std::int64_t chat_id, std::int64_t seq, std::string payload,
                                  std::string message_id) {
-  redis::command c{"PUBLISH", channel(chat::destinations::room(chat_id)),
-                   encode(message_id, payload, seq)};
+  auto c = room_publication(opts_.prefix, chat_id, seq, message_id, payload);
   if (batch.owner == this) return batch.commands.push_back(std::move(c));
   send({std::move(c)});
 }

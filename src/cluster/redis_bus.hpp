@@ -65,6 +65,11 @@ class room_history {
   virtual void after(std::int64_t chat_id, std::string after_id, int limit, done_fn done) = 0;
 };
 
+// The PUBLISH of a room's message as every node's redis_bus reads it: what publish_in_order
+// sends, for a process that publishes without a bus of its own (the persistence worker).
+redis::command room_publication(std::string_view prefix, std::int64_t chat_id, std::int64_t seq,
+                                std::string_view message_id, std::string_view payload);
+
 struct redis_bus_options {
   redis::options redis;
   std::string node_id;               // in event message ids, so they are unique in the cluster

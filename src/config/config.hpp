@@ -121,11 +121,26 @@ struct media_config {
 };
 
 // Cluster mode: several nodes share MariaDB and meet in Redis (fan-out, presence, the username
-// filter, rate limits). Empty redis = all-in-one.
+// filter, rate limits). Empty redis = all-in-one. With kafka too, the message path goes through
+// the Kafka log and `parley persist` workers (docs/adr/0007); without it, each node commits to
+// MariaDB itself.
 struct cluster_config {
   std::string redis;    // host:port of the Redis server
   std::string node_id;  // unique per node; empty = <hostname>-<listen port>
   std::string prefix = "parley:";  // of every key and channel parley names (not the original's)
+  std::string kafka;               // bootstrap servers, host:port[,host:port...]
+  // The log's topic (its dead letters go to `<topic>.dlq`) and the workers' consumer group: one
+  // pair per cluster sharing a Kafka cluster.
+  std::string kafka_topic = "chat-messages";
+  std::string kafka_group = "persistence-group";
+  // Partitions of chat-messages when parley creates it (the first node or worker to start); a
+  // room's records stay on one, so this bounds how many workers share the load.
+  int kafka_partitions = 12;
+  // How long a node waits for a worker's verdict before answering UNAVAILABLE (the client's
+  // retry with the same clientMessageId is then recognised).
+  std::chrono::milliseconds verdict_timeout{10'000};
+  // `parley persist`: where it serves /metrics, /healthz and /readyz.
+  std::string persist_listen = "127.0.0.1:9464";
 };
 
 struct config {

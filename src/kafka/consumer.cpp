@@ -100,4 +100,22 @@ void consumer::commit(const std::vector<consumed>& batch) {
     throw std::runtime_error(std::string("kafka consumer: commit: ") + rd_kafka_err2str(e));
 }
 
+std::vector<partition_lag> consumer::lag() {
+  std::vector<partition_lag> out;
+  rd_kafka_topic_partition_list_t* assigned = nullptr;
+  if (rd_kafka_assignment(impl_->rk.get(), &assigned) || !assigned) return out;
+  std::unique_ptr<rd_kafka_topic_partition_list_t, detail::partition_list_deleter> owned(assigned);
+  rd_kafka_position(impl_->rk.get(), assigned);
+  for (int i = 0; i < assigned->cnt; ++i) {
+    const auto& tp = assigned->elems[i];
+    std::int64_t low = 0, high = 0;
+    if (rd_kafka_get_watermark_offsets(impl_->rk.get(), tp.topic, tp.partition, &low, &high) ||
+        high < 0)
+      continue;  // not fetched yet
+    auto position = tp.offset >= 0 ? tp.offset : low;
+    out.push_back({tp.topic, tp.partition, std::max<std::int64_t>(0, high - position)});
+  }
+  return out;
+}
+
 }  // namespace parley::kafka

@@ -38,6 +38,12 @@ struct consumed {
   std::vector<header> headers;
 };
 
+struct partition_lag {
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int64_t lag = 0;  // records on the broker after this member's position
+};
+
 class consumer {
  public:
   // Joins the group and subscribes; throws std::runtime_error for a refused configuration.
@@ -54,6 +60,9 @@ class consumer {
   // std::runtime_error when the group refuses (the partitions moved meanwhile: the new owner
   // processes the batch again).
   void commit(const std::vector<consumed>& batch);
+  // Per assigned partition: the broker's high watermark (as of the last fetch) minus this
+  // member's position. Does not wait on the network.
+  std::vector<partition_lag> lag();
 
  private:
   struct impl;

@@ -9,7 +9,8 @@ counters& global() {
   return c;
 }
 
-std::string render(const std::vector<std::pair<std::string, double>>& gauges) {
+std::string render(const std::vector<std::pair<std::string, double>>& gauges,
+                   const std::vector<std::pair<std::string, double>>& counters) {
   auto& c = global();
   std::string out;
   auto counter = [&](const char* name, const char* help, const std::atomic<std::uint64_t>& v) {
@@ -32,11 +33,20 @@ std::string render(const std::vector<std::pair<std::string, double>>& gauges) {
           c.store_commits);
   counter("parley_store_jobs_total", "write jobs committed in them (divide for the batch size)",
           c.store_jobs);
-  for (auto& [name, v] : gauges) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    out += "# TYPE " + name + " gauge\n" + name + " " + buf + "\n";
-  }
+  auto samples = [&](const std::vector<std::pair<std::string, double>>& values,
+                     const char* type) {
+    std::string_view family;  // a name's part before its labels: one TYPE line per family
+    for (auto& [name, v] : values) {
+      std::string_view base = std::string_view(name).substr(0, name.find('{'));
+      if (base != family) out += "# TYPE " + std::string(base) + " " + type + "\n";
+      family = base;
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.17g", v);
+      out += name + " " + buf + "\n";
+    }
+  };
+  samples(counters, "counter");
+  samples(gauges, "gauge");
   return out;
 }
 

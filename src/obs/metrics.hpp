@@ -26,7 +26,9 @@ struct counters {
 
 counters& global();
 
-// The exposition text: every counter, plus the gauges given by the caller.
-std::string render(const std::vector<std::pair<std::string, double>>& gauges);
+// The exposition text: every counter, plus the gauges and counters given by the caller (a name
+// may carry labels, `name{label="v"}`; samples of one family must be adjacent).
+std::string render(const std::vector<std::pair<std::string, double>>& gauges,
+                   const std::vector<std::pair<std::string, double>>& counters = {});
 
 }  // namespace parley::obs

@@ -7,6 +7,7 @@
 #include "chat/memory_presence.hpp"
 #include "chat/memory_username_filter.hpp"
 #include "chat/service.hpp"
+#include "cluster/kafka_log.hpp"
 #include "cluster/redis_bus.hpp"
 #include "cluster/redis_limits.hpp"
 #include "cluster/redis_presence.hpp"
@@ -24,10 +25,10 @@
 #include "server/admin_cli.hpp"
 #include "server/cluster_history.hpp"
 #include "server/rest_api.hpp"
+#include "server/persist.hpp"
+#include "server/startup.hpp"
 #include "server/storage.hpp"
 
-#include <spdlog/pattern_formatter.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
@@ -41,8 +42,6 @@
 #include <thread>
 
 #include <unistd.h>
-
-extern char** environ;
 
 namespace asio = boost::asio;
 
@@ -59,44 +58,6 @@ struct serve_flags {
   unsigned threads = 0;
   bool demo = false, print_config = false;
 };
-
-// `%j`: the log message escaped for a JSON string, so every line stays valid JSON whatever the
-// message contains.
-class json_message_flag final : public spdlog::custom_flag_formatter {
- public:
-  void format(const spdlog::details::log_msg& msg, const std::tm&,
-              spdlog::memory_buf_t& dest) override {
-    static constexpr char hex[] = "0123456789abcdef";
-    for (char ch : std::string_view(msg.payload.data(), msg.payload.size())) {
-      auto c = static_cast<unsigned char>(ch);
-      if (c == '"' || c == '\\') {
-        dest.push_back('\\');
-        dest.push_back(ch);
-      } else if (c < 0x20) {
-        const char esc[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-        dest.append(esc, esc + 6);
-      } else {
-        dest.push_back(ch);
-      }
-    }
-  }
-  std::unique_ptr<custom_flag_formatter> clone() const override {
-    return std::make_unique<json_message_flag>();
-  }
-};
-
-void setup_logging(const config::log_config& c) {
-  auto logger = spdlog::stdout_logger_mt("parley");
-  if (c.format == "json") {
-    auto f = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
-    f->add_flag<json_message_flag>('j').set_pattern(
-        R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","thread":%t,"msg":"%j"})");
-    logger->set_formatter(std::move(f));
-  }
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::from_str(c.level));
-  spdlog::flush_every(std::chrono::seconds(1));
-}
 
 auth::argon2_limits argon2_for(const std::string& profile) {
   if (profile == "min") return auth::argon2_limits::minimum();
@@ -120,38 +81,8 @@ media::options media_options(const config::config& cfg) {
   return o;
 }
 
-std::pair<std::string, unsigned short> split_listen(const std::string& listen) {
-  auto colon = listen.rfind(':');
-  if (colon == std::string::npos) throw std::runtime_error("server.listen must be host:port");
-  int port = std::stoi(listen.substr(colon + 1));
-  if (port < 0 || port > 65535) throw std::runtime_error("server.listen port out of range");
-  return {listen.substr(0, colon), static_cast<unsigned short>(port)};
-}
-
-// cluster.redis "host:port" as the Redis client's options.
-redis::options redis_options(const std::string& address) {
-  auto colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0)
-    throw std::runtime_error("cluster.redis must be host:port");
-  redis::options o;
-  o.host = address.substr(0, colon);
-  int port = std::stoi(address.substr(colon + 1));
-  if (port <= 0 || port > 65535) throw std::runtime_error("cluster.redis port out of range");
-  o.port = static_cast<std::uint16_t>(port);
-  return o;
-}
-
-std::string default_node_id(const std::string& listen) {
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  return std::string(host) + "-" + listen.substr(listen.rfind(':') + 1);
-}
-
 int serve(const serve_flags& flags) {
-  config::config cfg;
-  if (!flags.config_file.empty())
-    if (auto err = config::load_file(cfg, flags.config_file)) throw std::runtime_error(*err);
-  if (auto err = config::load_env(cfg, environ)) throw std::runtime_error(*err);
+  auto cfg = load_config(flags.config_file);
   auto apply = [&](const char* key, const std::string& v) {
     if (v.empty()) return;
     if (auto err = config::set(cfg, key, v)) throw std::runtime_error(*err);
@@ -191,6 +122,23 @@ int serve(const serve_flags& flags) {
         "cluster.redis needs storage.backend = \"mariadb\": the nodes must share one history");
   const auto node_id =
       cfg.cluster.node_id.empty() ? default_node_id(cfg.server.listen) : cfg.cluster.node_id;
+  // With cluster.kafka, the message path goes through the Kafka log and `parley persist`.
+  if (!cfg.cluster.kafka.empty() && !clustered)
+    throw std::runtime_error("cluster.kafka needs cluster.redis: verdicts and fan-out go through it");
+  std::unique_ptr<cluster::kafka_log> kafka_log;
+  if (clustered && !cfg.cluster.kafka.empty()) {
+    cluster::ensure_log_topics(cfg.cluster.kafka, cfg.cluster.kafka_topic,
+                               cfg.cluster.kafka_partitions);
+    cluster::kafka_log_options ko;
+    ko.kafka.bootstrap = cfg.cluster.kafka;
+    ko.kafka.client_id = "parley-" + node_id;
+    ko.redis = redis_options(cfg.cluster.redis);
+    ko.node_id = node_id;
+    ko.prefix = cfg.cluster.prefix;
+    ko.topic = cfg.cluster.kafka_topic;
+    ko.verdict_timeout = cfg.cluster.verdict_timeout;
+    kafka_log = std::make_unique<cluster::kafka_log>(std::move(ko));
+  }
   cluster_history history(workers);
   std::optional<realtime::local_bus> local;
   std::optional<cluster::redis_bus> redis_bus;
@@ -245,7 +193,8 @@ int serve(const serve_flags& flags) {
   }
   chat::presence& presence =
       clustered ? static_cast<chat::presence&>(*redis_presence) : *local_presence;
-  chat::service chat({db, db, bus, presence, keys, jwt, passwords, clock, chat_limits,
+  chat::message_log& log = kafka_log ? static_cast<chat::message_log&>(*kafka_log) : db;
+  chat::service chat({db, log, bus, presence, keys, jwt, passwords, clock, chat_limits,
                       failed_logins.get(), usernames.get()});
   if (redis_presence)
     redis_presence->start([&workers, &chat](std::vector<std::string> users, core::time_point t) {
@@ -272,8 +221,9 @@ int serve(const serve_flags& flags) {
   rest_api api(chat,
                {[&] {
                   // A node without Redis cannot deliver: the load balancer sends clients elsewhere.
-                  return ready.load() && (!clustered || (redis_bus->connected() &&
-                                                         redis_presence->reachable()));
+                  return ready.load() &&
+                         (!clustered || (redis_bus->connected() && redis_presence->reachable())) &&
+                         (!kafka_log || kafka_log->connected());
                 },
                 [&] {
                   return obs::render(
@@ -330,7 +280,9 @@ int serve(const serve_flags& flags) {
   ready = true;
   spdlog::info("parley {} listening on http://{}:{} (data {}, storage {}, {} shards{})", version,
                hopt.address, srv.port(), cfg.server.data_dir.string(), describe_storage(cfg), n,
-               clustered ? ", cluster node " + node_id + " on Redis " + cfg.cluster.redis : "");
+               clustered ? ", cluster node " + node_id + " on Redis " + cfg.cluster.redis +
+                             (kafka_log ? ", log on Kafka " + cfg.cluster.kafka : "")
+                       : "");
 
   main_ctx.run();
 
@@ -341,6 +293,7 @@ int serve(const serve_flags& flags) {
   srv.close_all("Server shutting down");
   workers.join();
   if (redis_presence) redis_presence->leave_cluster();
+  if (kafka_log) kafka_log->close();  // flushes the producer, waits for the verdicts
   db.close();
   // Let close frames reach the wire: wait for the connections to go, bounded.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -379,11 +332,17 @@ int main(int argc, char** argv) {
                       "seed demo users alice, bob and carol with a DM and a group");
   serve_cmd->add_flag("--print-config", flags.print_config,
                       "print the effective configuration and exit");
+  std::string persist_config;
+  auto* persist_cmd = app.add_subcommand(
+      "persist", "Run a persistence worker of a cluster: Kafka chat-messages to MariaDB");
+  persist_cmd->add_option("--config", persist_config,
+                          "TOML configuration file (storage.mariadb.dsn, cluster.redis, cluster.kafka)");
   admin_cli admin(app);
   CLI11_PARSE(app, argc, argv);
   try {
     if (admin.parsed()) return admin.run();
     if (serve_cmd->parsed()) return serve(flags);
+    if (persist_cmd->parsed()) return persist(persist_config);
   } catch (const parley::core::unavailable_error& e) {
     // An engine the configuration names is unreachable: a supervisor may retry later.
     std::cerr << "parley: " << e.what() << "\n";

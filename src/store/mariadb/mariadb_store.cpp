@@ -341,11 +341,13 @@ void mariadb_store::lock_rooms(connection& db, const batch& jobs) {
 void mariadb_store::read_for_appends(connection& db, const batch& jobs) {
   std::set<std::pair<std::int64_t, std::string>> pairs;
   std::set<std::pair<std::string, std::string>> retries;
+  std::set<std::string> records;
   for (auto& j : jobs) {
     auto* m = static_cast<const job&>(*j).appending();
     if (!m) continue;
     pairs.emplace(m->chat_id, m->user_id);
     if (m->client_message_id) retries.emplace(m->user_id, *m->client_message_id);
+    if (m->record_id) records.insert(*m->record_id);
   }
   // Locking reads: a member removed on another node waits for this batch, and a retry being
   // inserted by another node is waited for and returned rather than inserted twice.
@@ -382,9 +384,23 @@ void mariadb_store::read_for_appends(connection& db, const batch& jobs) {
           reads_.sent.emplace(std::move(key), std::move(msg));
         }
       });
+  in_chunks(
+      db, std::vector<std::string>(records.begin(), records.end()), true,
+      [](std::size_t n) {
+        return repeated(sql({"SELECT record_id, ", msg_cols, " FROM messages WHERE record_id IN ("}),
+                        "?", ", ", n, ") LOCK IN SHARE MODE");
+      },
+      [](const std::string& id, auto& v) { v.emplace_back(std::string_view(id)); },
+      [&](statement& s) {
+        while (s.fetch()) reads_.recorded.emplace(s.text(0), read_message(s, 1));
+      });
 }
 
 appended mariadb_store::append_in_batch(const new_message& m) {
+  if (m.record_id) {
+    auto it = reads_.recorded.find(*m.record_id);
+    if (it != reads_.recorded.end()) return {append_verdict::appended, it->second};
+  }
   if (!reads_.members.contains({m.chat_id, m.user_id})) return {append_verdict::not_a_member, {}};
   if (m.client_message_id) {
     auto it = reads_.sent.find({m.user_id, *m.client_message_id});
@@ -395,7 +411,8 @@ appended mariadb_store::append_in_batch(const new_message& m) {
   auto& msg = *placed;
   // A retry later in this batch finds it here.
   if (m.client_message_id) reads_.sent.emplace(std::pair(m.user_id, *m.client_message_id), msg);
-  reads_.unwritten.push_back(msg);
+  if (m.record_id) reads_.recorded.emplace(*m.record_id, msg);
+  reads_.unwritten.push_back({msg, m.record_id});
   return {append_verdict::appended, std::move(msg)};
 }
 
@@ -405,10 +422,11 @@ void mariadb_store::write_appended(connection& db) {
   in_chunks(
       db, reads_.unwritten, false,
       [](std::size_t n) {
-        return repeated(sql({"INSERT INTO messages(", msg_cols, ") VALUES "}),
-                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ", ", n, "");
+        return repeated(sql({"INSERT INTO messages(", msg_cols, ", record_id) VALUES "}),
+                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ", ", n, "");
       },
-      [](const message& m, auto& v) {
+      [](const batch_reads::row& r, auto& v) {
+        auto& m = r.msg;
         v.emplace_back(std::string_view(m.message_id));
         v.emplace_back(m.chat_id);
         v.emplace_back(m.seq);
@@ -420,6 +438,10 @@ void mariadb_store::write_appended(connection& db) {
         v.emplace_back(std::int64_t{0});
         if (m.client_message_id)
           v.emplace_back(std::string_view(*m.client_message_id));
+        else
+          v.emplace_back(std::nullopt);
+        if (r.record_id)
+          v.emplace_back(std::string_view(*r.record_id));
         else
           v.emplace_back(std::nullopt);
       },

@@ -13,7 +13,8 @@
 //   waits for the other node's batch on that room to commit, and continues its seq and ids after
 //   it: seq stays dense and message ids increase per room whichever node wrote.
 // - Idempotent send: the unique key (user_id, client_message_id) is the check, so a retry that
-//   reaches another node is recognised too.
+//   reaches another node is recognised too; the unique key on record_id recognises a cluster log
+//   record replayed after a persistence worker's crash.
 // - Synchronous methods run on a bounded pool (pool.hpp); they may block their worker thread.
 // - Outages: a lost connection is closed and reopened on next use. While the server cannot be
 //   reached, synchronous methods throw core::unavailable_error and asynchronous ones complete
@@ -156,10 +157,16 @@ class mariadb_store final : public chat::storage {
   struct batch_reads {
     std::set<std::pair<std::int64_t, std::string>> members;  // (room, sender) pairs that hold
     std::map<std::pair<std::string, std::string>, message> sent;  // (sender, client id): stored
-    std::vector<message> unwritten;  // appended by this batch, not yet inserted
+    std::map<std::string, message> recorded;  // record id: the message it appended
+    struct row {
+      message msg;
+      std::optional<std::string> record_id;
+    };
+    std::vector<row> unwritten;  // appended by this batch, not yet inserted
     void clear() {
       members.clear();
       sent.clear();
+      recorded.clear();
       unwritten.clear();
     }
   };

@@ -90,8 +90,17 @@ constexpr const char* v1[] = {
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci)sql",
 };
 
+// Version 2: the cluster's persistence workers store each append record's id (a ULID made by the
+// producing node, src/cluster/log_record.hpp), so a record replayed after a worker crash is
+// recognised and answered as the first time, never stored twice. NULL for messages a node
+// appended directly; a unique key allows any number of NULLs.
+constexpr const char* v2[] = {
+    "ALTER TABLE messages ADD COLUMN IF NOT EXISTS record_id VARBINARY(26)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS messages_record_id ON messages(record_id)",
+};
+
 // Index i brings the schema from version i to i+1. Never edit a shipped step; append a new one.
-constexpr std::span<const char* const> migrations[] = {v1};
+constexpr std::span<const char* const> migrations[] = {v1, v2};
 
 // GET_LOCK names are server-wide: one per database, so nodes of other databases do not wait.
 constexpr const char* lock_sql = "SELECT GET_LOCK(CONCAT('parley_schema.', DATABASE()), ?)";

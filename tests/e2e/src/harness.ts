@@ -37,6 +37,14 @@ export const clustered = Boolean(redisAddress);
  */
 export const nodeCount = Number(process.env.PARLEY_E2E_NODES ?? '1');
 
+/**
+ * Set (bootstrap host:port, e.g. from scripts/kafka.sh) as well to send the message path through
+ * the Kafka log: each server gets a topic and a consumer group of its own and one `parley
+ * persist` worker, started before its nodes and stopped after them.
+ */
+const kafkaBootstrap = process.env.PARLEY_E2E_KAFKA;
+export const viaKafka = Boolean(kafkaBootstrap);
+
 /** The storage environment of one server: its own database when the suite runs on MariaDB. */
 function storageEnv(): Record<string, string> {
   if (!mariadbServerDsn) {
@@ -50,6 +58,14 @@ function storageEnv(): Record<string, string> {
   if (redisAddress) {
     env.PARLEY_CLUSTER_REDIS = redisAddress;
     env.PARLEY_CLUSTER_PREFIX = `${uniqueName('e2e')}:`;
+  }
+  if (kafkaBootstrap) {
+    if (!redisAddress) throw new Error('PARLEY_E2E_KAFKA needs PARLEY_E2E_REDIS');
+    const topic = uniqueName('e2e').replace(/[^A-Za-z0-9_]/g, '_');
+    env.PARLEY_CLUSTER_KAFKA = kafkaBootstrap;
+    env.PARLEY_CLUSTER_KAFKA_TOPIC = topic;
+    env.PARLEY_CLUSTER_KAFKA_GROUP = `${topic}-persist`;
+    env.PARLEY_CLUSTER_KAFKA_PARTITIONS = '2';
   }
   return env;
 }
@@ -253,17 +269,23 @@ export class ParleyServer extends LoopbackListener {
   /** The first node's data directory. */
   readonly dataDir: string;
   readonly nodes: NodeProcess[];
+  /** What every process of this server gets: its database, Redis prefix, Kafka topic and group. */
+  readonly storage: Record<string, string>;
+  /** The persistence worker (`parley persist`) when the suite runs through Kafka. */
+  readonly worker: NodeProcess | undefined;
   private readonly haproxy: NodeProcess | undefined;
 
   private constructor(
     tmpDir: string,
     nodePorts: number[],
     haproxyPort: number | undefined,
+    workerPort: number | undefined,
     readonly options: ServerOptions,
   ) {
     super();
     this.tmpDir = tmpDir;
     const storage = storageEnv();
+    this.storage = storage;
     const shared: Record<string, string> =
       nodePorts.length > 1
         ? {
@@ -289,6 +311,19 @@ export class ParleyServer extends LoopbackListener {
       );
     });
     this.dataDir = path.join(tmpDir, nodePorts.length > 1 ? 'node1' : 'data');
+    if (workerPort !== undefined) {
+      this.worker = new NodeProcess(
+        'parley persist',
+        workerPort,
+        path.join(tmpDir, 'persist.log'),
+        () => ({
+          bin: parleyBin,
+          args: ['persist'],
+          env: { ...process.env, ...storage, ...options.env, PARLEY_CLUSTER_PERSIST_LISTEN: `127.0.0.1:${workerPort}` },
+        }),
+        () => answers200(`http://127.0.0.1:${workerPort}/readyz`),
+      );
+    }
     if (haproxyPort !== undefined) {
       const cfg = path.join(tmpDir, 'haproxy.cfg');
       writeFileSync(cfg, haproxyConfig(haproxyPort, this.nodes));
@@ -312,12 +347,13 @@ export class ParleyServer extends LoopbackListener {
     mkdirSync(tmpRoot, { recursive: true });
     const tmpDir = mkdtempSync(path.join(tmpRoot, 'srv-'));
     const ports = await Promise.all(Array.from({ length: n }, () => freePort()));
-    const srv = new ParleyServer(tmpDir, ports, n > 1 ? await freePort() : undefined, options);
+    const srv = new ParleyServer(tmpDir, ports, n > 1 ? await freePort() : undefined, viaKafka ? await freePort() : undefined, options);
     await srv.launch();
     return srv;
   }
 
   private async launch(): Promise<void> {
+    if (this.worker && !this.worker.running) await this.worker.start();
     await Promise.all(this.nodes.filter((n) => !n.running).map((n) => n.start()));
     if (this.haproxy && !this.haproxy.running) await this.haproxy.start();
     // Through HAProxy as well: ready once it routes to a node again (after a restart of them all).
@@ -326,7 +362,7 @@ export class ParleyServer extends LoopbackListener {
 
   /** True while every process we started is still running. */
   get running(): boolean {
-    return this.nodes.every((n) => n.running) && (this.haproxy?.running ?? true);
+    return this.nodes.every((n) => n.running) && (this.haproxy?.running ?? true) && (this.worker?.running ?? true);
   }
 
   get logPath(): string {
@@ -335,7 +371,7 @@ export class ParleyServer extends LoopbackListener {
 
   logTail(lines = 40): string {
     if (this.nodes.length === 1) return this.nodes[0]!.logTail(lines);
-    return [...this.nodes, ...(this.haproxy ? [this.haproxy] : [])]
+    return [...this.nodes, ...(this.worker ? [this.worker] : []), ...(this.haproxy ? [this.haproxy] : [])]
       .map((n) => `--- ${n.name} ---\n${n.logTail(lines)}`)
       .join('\n');
   }
@@ -350,8 +386,10 @@ export class ParleyServer extends LoopbackListener {
   /** SIGTERM to every node, wait for exits (SIGKILL after a deadline); the first node's exit. Throws if a node had died on its own. */
   async stop(opts: { closeClients?: boolean } = {}): Promise<ExitInfo> {
     if (opts.closeClients !== false) await this.closeClients();
-    const died = this.nodes.map((n) => n.diedOnItsOwn).find((d) => d !== undefined);
+    const died = [...this.nodes, ...(this.worker ? [this.worker] : [])].map((n) => n.diedOnItsOwn).find((d) => d !== undefined);
     const exits = await Promise.all(this.nodes.map((n) => n.stop()));
+    // After the nodes: a draining node waits for the verdicts of what it produced.
+    if (this.worker) exits.push(await this.worker.stop());
     if (died) {
       throw new Error(`parley had exited unexpectedly during the tests: ${JSON.stringify(died)}\n${this.logTail()}`);
     }
@@ -360,13 +398,14 @@ export class ParleyServer extends LoopbackListener {
 
   /** SIGKILL to every node (crash simulation); waits for the processes to be gone. */
   async kill(): Promise<ExitInfo> {
-    const exits = await Promise.all(this.nodes.map((n) => n.kill()));
+    // The worker too: what it had committed but not acknowledged to Kafka is replayed at restart.
+    const exits = await Promise.all([...this.nodes, ...(this.worker ? [this.worker] : [])].map((n) => n.kill()));
     return exits[0]!;
   }
 
   /** Starts every stopped node again, on the same ports and data directories. */
   async restart(): Promise<void> {
-    if (this.nodes.some((n) => n.running)) await this.stop();
+    if (this.nodes.some((n) => n.running) || this.worker?.running) await this.stop();
     await this.launch();
   }
 

@@ -295,7 +295,13 @@ TEST(config_dump, lists_every_key_once) {
                                     "media.s3.path_style",
                                     "cluster.redis",
                                     "cluster.node_id",
-                                    "cluster.prefix"};
+                                    "cluster.prefix",
+                                    "cluster.kafka",
+                                    "cluster.kafka_topic",
+                                    "cluster.kafka_group",
+                                    "cluster.kafka_partitions",
+                                    "cluster.verdict_timeout_ms",
+                                    "cluster.persist_listen"};
   EXPECT_EQ(keys, expected);
 }
 

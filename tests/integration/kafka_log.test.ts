@@ -1,0 +1,142 @@
+// The cluster's Kafka log (docs/adr/0007) when its parts fail: two nodes behind HAProxy produce to
+// a topic of their own, one `parley persist` worker writes MariaDB and answers through Redis.
+// Properties (docs/guarantees.md, "cluster with the Kafka log"):
+// - the worker killed -9 while a user streams sends: every acknowledged message is in history
+//   exactly once, seq dense, and a subscriber on the other node receives each once, in seq order
+//   (the restarted worker replays what it had not committed to Kafka; record ids and the nodes'
+//   cursors make the replay harmless);
+// - no worker at all: a send is answered UNAVAILABLE after cluster.verdict_timeout, its record
+//   waits in Kafka, and once a worker is back the retry with the same clientMessageId gets the
+//   message that record became, stored once;
+// - poison records (not JSON, an unknown kind) go to <topic>.dlq with a `reason` header; the
+//   worker counts them on /metrics and goes on with the records behind them.
+// Needs PARLEY_E2E_MARIADB_DSN, PARLEY_E2E_REDIS and PARLEY_E2E_KAFKA; `npm run test:kafka`.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { after, describe, test } from 'node:test';
+import {
+  createRoom, registerMany, show, startServer, stopServer, viaKafka,
+  type NodeProcess, type ParleyServer, type TestUser,
+} from '../e2e/src/harness.ts';
+import { connectStomp, type StompSession } from '../e2e/src/stomp.ts';
+import { pollUntil } from '../e2e/src/util.ts';
+
+if (!viaKafka) throw new Error('the Kafka log suite needs PARLEY_E2E_MARIADB_DSN, PARLEY_E2E_REDIS and PARLEY_E2E_KAFKA');
+const bootstrap = process.env.PARLEY_E2E_KAFKA!;
+
+const servers: ParleyServer[] = [];
+after(async () => {
+  for (const s of servers) await stopServer(s).catch(() => undefined);
+});
+
+async function clusterWithPair(env: Record<string, string> = {}) {
+  const srv = await startServer({ nodes: 2, env });
+  servers.push(srv);
+  const [a, b] = (await registerMany(srv.api(), 2)) as [TestUser, TestUser];
+  const room = await createRoom(a, [b]);
+  const [n1, n2] = srv.nodes as [NodeProcess, NodeProcess];
+  return { srv, a, b, room, n1, n2, worker: srv.worker! };
+}
+
+async function history(u: TestUser, chatId: number): Promise<any[]> {
+  const r = await u.api.get(`/chat/rooms/${chatId}/messages?size=1000`);
+  assert.equal(r.status, 200, show(r));
+  return [...r.json.content].sort((x: any, y: any) => x.seq - y.seq);
+}
+
+function assertDenseOnce(msgs: any[], contents: string[]): void {
+  assert.deepEqual(msgs.map((m) => m.seq), msgs.map((_, i) => i + 1), 'seq dense from 1');
+  for (const c of contents) assert.equal(msgs.filter((m) => m.content === c).length, 1, `"${c}" stored once`);
+}
+
+async function metric(worker: NodeProcess, name: string): Promise<number> {
+  const text = await (await fetch(`${worker.httpBase}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  assert.ok(line, `${name} on the worker's /metrics:\n${text}`);
+  return Number(line.split(' ')[1]);
+}
+
+describe('the persistence worker killed -9', () => {
+  test('every acknowledged message is stored once, and the other node delivers each once, in seq order', async () => {
+    const { srv, a, b, room, n1, n2, worker } = await clusterWithPair();
+    const receiver = await connectStomp(n2, a.accessToken);
+    const inbox = await receiver.subscribe(`/topic/rooms/${room.chatId}`);
+    const session = { s: await connectStomp(n1, b.accessToken) as StompSession };
+    const acknowledged: string[] = [];
+    // A stream of sends, each retried with its clientMessageId until acknowledged, while the
+    // worker dies and comes back under it.
+    const contents = Array.from({ length: 40 }, (_, i) => `w${i + 1}`);
+    const sending = (async () => {
+      for (const c of contents) {
+        for (let attempt = 0; ; attempt++) {
+          assert.ok(attempt < 40, `"${c}" was never acknowledged`);
+          const r = await session.s.send('/app/chat.sendMessage', { chatRoomId: room.chatId, content: c, clientMessageId: `c-${c}` }, 8000).catch(() => undefined);
+          if (r?.ok) break;
+          await new Promise((res) => setTimeout(res, 200));
+        }
+        acknowledged.push(c);
+      }
+    })();
+    await pollUntil('some sends acknowledged', () => acknowledged.length >= 10 || undefined, 15_000);
+    await worker.kill();
+    await new Promise((res) => setTimeout(res, 500));
+    await worker.start();
+    await sending;
+    assert.deepEqual(acknowledged, contents);
+    await inbox.waitFor((m) => m.content === 'w40', 15_000);
+    assert.deepEqual(inbox.items.map((m) => m.content), contents, 'each once, in seq order');
+    assert.deepEqual(inbox.items.map((m) => m.seq), contents.map((_, i) => i + 1));
+    assertDenseOnce(await history(a, room.chatId), contents);
+    assert.ok(srv.running);
+    await Promise.all([receiver.close(), session.s.close()]);
+  });
+});
+
+describe('no persistence worker', () => {
+  test('a send is answered UNAVAILABLE in time, and its retry after the worker is back gets the one stored message', async () => {
+    const { a, b, room, n1, worker } = await clusterWithPair({ PARLEY_CLUSTER_VERDICT_TIMEOUT_MS: '2000' });
+    await worker.stop();
+    const s = await connectStomp(n1, b.accessToken);
+    const started = Date.now();
+    const r = await s.send('/app/chat.sendMessage', { chatRoomId: room.chatId, content: 'waiting', clientMessageId: 'c-wait' }, 8000);
+    assert.equal(r.ok, false, 'no verdict, no RECEIPT');
+    if (!r.ok) assert.equal(r.error.code, 'UNAVAILABLE');
+    assert.ok(Date.now() - started >= 1500, 'answered after the verdict timeout');
+    await worker.start();
+    // The record was in Kafka all along: the worker applies it, and the retry is recognised.
+    const id = await pollUntil('the retry acknowledged', async () => {
+      const again = await s.send('/app/chat.sendMessage', { chatRoomId: room.chatId, content: 'waiting', clientMessageId: 'c-wait' }, 8000);
+      return again.ok ? again.messageId : undefined;
+    }, 20_000);
+    const h = await history(a, room.chatId);
+    assertDenseOnce(h, ['waiting']);
+    assert.equal(h.length, 1);
+    assert.equal(h[0].messageId, id);
+    await s.close();
+  });
+});
+
+describe('poison records', () => {
+  test('go to the dead-letter topic with their reason, and the worker goes on', async () => {
+    const { srv, a, room, worker } = await clusterWithPair();
+    const topic = srv.storage.PARLEY_CLUSTER_KAFKA_TOPIC!;
+    const produce = (key: string, value: string) =>
+      execFileSync('kcat', ['-P', '-b', bootstrap, '-t', topic, '-k', key], { input: value });
+    produce(String(room.chatId), 'not json at all');
+    produce(String(room.chatId), JSON.stringify({ v: 1, kind: 'erase', recordId: '01JF0000000000000000000001', origin: 'x', chatId: room.chatId }));
+    const s = await connectStomp(srv, a.accessToken);
+    const after = await s.sendMessage(room.chatId, 'behind the poison');
+    assert.ok(after);
+    const dead = await pollUntil('two dead letters', () => {
+      const out = execFileSync('kcat', ['-C', '-b', bootstrap, '-t', `${topic}.dlq`, '-o', 'beginning', '-e', '-q', '-f', '%h\t%s\n'], { encoding: 'utf8' });
+      const lines = out.split('\n').filter(Boolean);
+      return lines.length >= 2 ? lines : undefined;
+    }, 15_000);
+    assert.match(dead[0]!, /reason=not JSON/);
+    assert.match(dead[0]!, /not json at all/);
+    assert.match(dead[1]!, /reason=kind is unknown/);
+    assert.equal(await metric(worker, 'parley_persist_poison_total'), 2);
+    assertDenseOnce(await history(a, room.chatId), ['behind the poison']);
+    await s.close();
+  });
+});
