@@ -5,7 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include <future>
+#include <type_traits>
 #include <vector>
 
 namespace parley::cluster {
@@ -28,6 +28,23 @@ std::string new_traceparent() {
     out += hex[b[i] & 15];
   }
   return out + "-01";
+}
+
+// The answer to one write from its verdict: the log's outcome of type T, the worker's failure, or
+// (no verdict) UNAVAILABLE.
+template <class T>
+std::function<void(const verdict*)> answer_with(chat::callback<T> done) {
+  return [done = std::move(done)](const verdict* v) {
+    if (!v) return done(log_unavailable());
+    if (auto* p = std::get_if<core::problem>(&v->outcome)) return done(*p);
+    auto* out = std::get_if<T>(&v->outcome);
+    if (!out) return done(core::problem::internal("A verdict of the wrong kind"));
+    T answer = *out;
+    // The worker published a new message to its room itself.
+    if constexpr (std::is_same_v<T, chat::appended>)
+      answer.published = answer.verdict == chat::append_verdict::appended;
+    done(std::move(answer));
+  };
 }
 
 }  // namespace
@@ -98,6 +115,11 @@ std::size_t kafka_log::waiting() const {
   return waiting_.size();
 }
 
+std::string kafka_log::next_record_id() {
+  std::lock_guard lock(mutex_);
+  return ids_.next(std::chrono::system_clock::now());
+}
+
 void kafka_log::produce(std::string record_id, std::string key, std::string value,
                         answer_fn answer) {
   {
@@ -120,58 +142,27 @@ void kafka_log::produce(std::string record_id, std::string key, std::string valu
 
 void kafka_log::append(chat::new_message m, chat::callback<chat::appended> done) {
   append_record r;
-  {
-    std::lock_guard lock(mutex_);
-    r.record_id = ids_.next(std::chrono::system_clock::now());
-  }
+  r.record_id = next_record_id();
   r.origin = opts_.node_id;
   r.msg = std::move(m);
   log_record rec = r;
-  produce(r.record_id, record_key(rec), encode(rec), [done = std::move(done)](const verdict* v) {
-    if (!v) return done(log_unavailable());
-    if (auto* p = std::get_if<core::problem>(&v->outcome)) return done(*p);
-    auto* a = std::get_if<chat::appended>(&v->outcome);
-    if (!a) return done(core::problem::internal("A verdict of the wrong kind"));
-    auto out = *a;
-    out.published = out.verdict == chat::append_verdict::appended;
-    done(std::move(out));
-  });
+  produce(r.record_id, record_key(rec), encode(rec), answer_with(std::move(done)));
 }
 
 void kafka_log::set_status_if_forward(std::int64_t chat_id, const std::string& message_id,
                                       const std::string& caller, chat::message_status s,
                                       chat::callback<chat::status_change> done) {
-  status_record r{{}, opts_.node_id, chat_id, message_id, caller, s};
-  {
-    std::lock_guard lock(mutex_);
-    r.record_id = ids_.next(std::chrono::system_clock::now());
-  }
+  status_record r{next_record_id(), opts_.node_id, chat_id, message_id, caller, s};
   log_record rec = r;
-  produce(r.record_id, record_key(rec), encode(rec), [done = std::move(done)](const verdict* v) {
-    if (!v) return done(log_unavailable());
-    if (auto* p = std::get_if<core::problem>(&v->outcome)) return done(*p);
-    auto* c = std::get_if<chat::status_change>(&v->outcome);
-    if (!c) return done(core::problem::internal("A verdict of the wrong kind"));
-    done(*c);
-  });
+  produce(r.record_id, record_key(rec), encode(rec), answer_with(std::move(done)));
 }
 
 void kafka_log::advance_read_marker(std::int64_t chat_id, const std::string& user_id,
                                     const std::string& message_id,
                                     chat::callback<chat::read_change> done) {
-  read_record r{{}, opts_.node_id, chat_id, user_id, message_id};
-  {
-    std::lock_guard lock(mutex_);
-    r.record_id = ids_.next(std::chrono::system_clock::now());
-  }
+  read_record r{next_record_id(), opts_.node_id, chat_id, user_id, message_id};
   log_record rec = r;
-  produce(r.record_id, record_key(rec), encode(rec), [done = std::move(done)](const verdict* v) {
-    if (!v) return done(log_unavailable());
-    if (auto* p = std::get_if<core::problem>(&v->outcome)) return done(*p);
-    auto* c = std::get_if<chat::read_change>(&v->outcome);
-    if (!c) return done(core::problem::internal("A verdict of the wrong kind"));
-    done(*c);
-  });
+  produce(r.record_id, record_key(rec), encode(rec), answer_with(std::move(done)));
 }
 
 void kafka_log::on_push(const redis::reply& r) {

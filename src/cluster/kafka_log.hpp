@@ -80,6 +80,7 @@ class kafka_log final : public chat::message_log {
     answer_fn answer;
     std::chrono::steady_clock::time_point deadline;
   };
+  std::string next_record_id();
   void produce(std::string record_id, std::string key, std::string value, answer_fn answer);
   void on_push(const redis::reply& r);
   // Removes the waiter and answers it; false when it was answered already.

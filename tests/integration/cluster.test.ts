@@ -11,15 +11,9 @@
 //   other node receives every message in seq order, once, when Redis is back.
 // Needs PARLEY_E2E_MARIADB_DSN and PARLEY_E2E_REDIS; `npm run test:cluster` in tests/e2e.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { after, describe, test } from 'node:test';
-import {
-  clustered, createRoom, registerMany, repoRoot, show, startServer, stopServer,
-  type NodeProcess, type ParleyServer, type TestUser,
-} from '../e2e/src/harness.ts';
+import { describe, test } from 'node:test';
+import { clustered, show, type ParleyServer, type TestUser } from '../e2e/src/harness.ts';
+import { assertDenseOnce, clusterWithPair, history, privateEngine } from './cluster_support.ts';
 import { connectStomp, type StompSession } from '../e2e/src/stomp.ts';
 import { pollUntil } from '../e2e/src/util.ts';
 
@@ -28,41 +22,10 @@ if (!clustered) throw new Error('the cluster suite needs PARLEY_E2E_MARIADB_DSN 
 /** The sweep's deadline: node_ttl (10 s) plus a heartbeat and the sweeper's own beat. */
 const NODE_DEATH_NOTICED_MS = 20_000;
 
-const servers: ParleyServer[] = [];
-async function cluster(env: Record<string, string> = {}): Promise<ParleyServer> {
-  const srv = await startServer({ nodes: 2, env });
-  servers.push(srv);
-  return srv;
-}
-after(async () => {
-  for (const s of servers) await stopServer(s).catch(() => undefined);
-});
-
-/** A cluster, two users in a room, and the two nodes (to connect to one directly). */
-async function clusterWithPair(env: Record<string, string> = {}) {
-  const srv = await cluster(env);
-  const [a, b] = (await registerMany(srv.api(), 2)) as [TestUser, TestUser];
-  const room = await createRoom(a, [b]);
-  const [n1, n2] = srv.nodes as [NodeProcess, NodeProcess];
-  return { srv, a, b, room, n1, n2 };
-}
-
 async function statusOf(viewer: TestUser, user: TestUser): Promise<string> {
   const r = await viewer.api.post('/chat/user-status/batch', [user.userId]);
   assert.equal(r.status, 200, show(r));
   return r.json[user.userId].status;
-}
-
-/** The room's whole history, oldest first. */
-async function history(u: TestUser, chatId: number): Promise<any[]> {
-  const r = await u.api.get(`/chat/rooms/${chatId}/messages?size=1000`);
-  assert.equal(r.status, 200, show(r));
-  return [...r.json.content].sort((x: any, y: any) => x.seq - y.seq);
-}
-
-function assertDenseOnce(msgs: any[], contents: string[]): void {
-  assert.deepEqual(msgs.map((m) => m.seq), msgs.map((_, i) => i + 1), 'seq dense from 1');
-  for (const c of contents) assert.equal(msgs.filter((m) => m.content === c).length, 1, `"${c}" stored once`);
 }
 
 /** Sends with a clientMessageId until acknowledged, reconnecting through HAProxy when cut off. */
@@ -153,16 +116,7 @@ describe('a node drained by SIGTERM', () => {
 });
 
 describe('Redis killed and restarted', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-cluster-redis-'));
-  const script = path.join(repoRoot, 'scripts', 'redis.sh');
-  const redis = (cmd: string) => execFileSync(script, [cmd, dir], { encoding: 'utf8' }).trim();
-  after(() => {
-    try {
-      redis('stop');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  const redis = privateEngine('redis.sh');
 
   test('sends are stored meanwhile, and the other node delivers every message in seq order, once, when it is back', async () => {
     const address = redis('start');

@@ -16,43 +16,18 @@
 // Needs PARLEY_E2E_MARIADB_DSN, PARLEY_E2E_REDIS and PARLEY_E2E_KAFKA; `npm run test:kafka`.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { after, describe, test } from 'node:test';
-import {
-  createRoom, registerMany, repoRoot, show, startServer, stopServer, viaKafka,
-  type NodeProcess, type ParleyServer, type TestUser,
-} from '../e2e/src/harness.ts';
+import { describe, test } from 'node:test';
+import { viaKafka, type NodeProcess } from '../e2e/src/harness.ts';
+import { assertDenseOnce, clusterWithPair, history, privateEngine } from './cluster_support.ts';
 import { connectStomp, type StompSession } from '../e2e/src/stomp.ts';
 import { pollUntil } from '../e2e/src/util.ts';
 
 if (!viaKafka) throw new Error('the Kafka log suite needs PARLEY_E2E_MARIADB_DSN, PARLEY_E2E_REDIS and PARLEY_E2E_KAFKA');
 const bootstrap = process.env.PARLEY_E2E_KAFKA!;
 
-const servers: ParleyServer[] = [];
-after(async () => {
-  for (const s of servers) await stopServer(s).catch(() => undefined);
-});
-
-async function clusterWithPair(env: Record<string, string> = {}) {
-  const srv = await startServer({ nodes: 2, env });
-  servers.push(srv);
-  const [a, b] = (await registerMany(srv.api(), 2)) as [TestUser, TestUser];
-  const room = await createRoom(a, [b]);
-  const [n1, n2] = srv.nodes as [NodeProcess, NodeProcess];
-  return { srv, a, b, room, n1, n2, worker: srv.worker! };
-}
-
-async function history(u: TestUser, chatId: number): Promise<any[]> {
-  const r = await u.api.get(`/chat/rooms/${chatId}/messages?size=1000`);
-  assert.equal(r.status, 200, show(r));
-  return [...r.json.content].sort((x: any, y: any) => x.seq - y.seq);
-}
-
-function assertDenseOnce(msgs: any[], contents: string[]): void {
-  assert.deepEqual(msgs.map((m) => m.seq), msgs.map((_, i) => i + 1), 'seq dense from 1');
-  for (const c of contents) assert.equal(msgs.filter((m) => m.content === c).length, 1, `"${c}" stored once`);
+async function clusterWithWorker(env: Record<string, string> = {}) {
+  const c = await clusterWithPair(env);
+  return { ...c, worker: c.srv.worker! };
 }
 
 async function metric(worker: NodeProcess, name: string): Promise<number> {
@@ -64,7 +39,7 @@ async function metric(worker: NodeProcess, name: string): Promise<number> {
 
 describe('the persistence worker killed -9', () => {
   test('every acknowledged message is stored once, and the other node delivers each once, in seq order', async () => {
-    const { srv, a, b, room, n1, n2, worker } = await clusterWithPair();
+    const { srv, a, b, room, n1, n2, worker } = await clusterWithWorker();
     const receiver = await connectStomp(n2, a.accessToken);
     const inbox = await receiver.subscribe(`/topic/rooms/${room.chatId}`);
     const session = { s: await connectStomp(n1, b.accessToken) as StompSession };
@@ -100,7 +75,7 @@ describe('the persistence worker killed -9', () => {
 
 describe('no persistence worker', () => {
   test('a send is answered UNAVAILABLE in time, and its retry after the worker is back gets the one stored message', async () => {
-    const { a, b, room, n1, worker } = await clusterWithPair({ PARLEY_CLUSTER_VERDICT_TIMEOUT_MS: '2000' });
+    const { a, b, room, n1, worker } = await clusterWithWorker({ PARLEY_CLUSTER_VERDICT_TIMEOUT_MS: '2000' });
     await worker.stop();
     const s = await connectStomp(n1, b.accessToken);
     const started = Date.now();
@@ -124,7 +99,7 @@ describe('no persistence worker', () => {
 
 describe('poison records', () => {
   test('go to the dead-letter topic with their reason, and the worker goes on', async () => {
-    const { srv, a, room, worker } = await clusterWithPair();
+    const { srv, a, room, worker } = await clusterWithWorker();
     const topic = srv.storage.PARLEY_CLUSTER_KAFKA_TOPIC!;
     const produce = (key: string, value: string) =>
       execFileSync('kcat', ['-P', '-b', bootstrap, '-t', topic, '-k', key], { input: value });
@@ -148,20 +123,11 @@ describe('poison records', () => {
 });
 
 describe('the Kafka broker killed -9 and restarted', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-kafka-kill-'));
-  const script = path.join(repoRoot, 'scripts', 'kafka.sh');
-  const kafka = (cmd: string) => execFileSync(script, [cmd, dir], { encoding: 'utf8' }).trim();
-  after(() => {
-    try {
-      kafka('stop');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  const kafka = privateEngine('kafka.sh');
 
   test('nothing is acknowledged while it is down, and every acknowledged message is stored and delivered once, in order', async () => {
     const address = kafka('start');
-    const { a, b, room, n1, n2 } = await clusterWithPair({ PARLEY_CLUSTER_KAFKA: address, PARLEY_CLUSTER_VERDICT_TIMEOUT_MS: '3000' });
+    const { a, b, room, n1, n2 } = await clusterWithWorker({ PARLEY_CLUSTER_KAFKA: address, PARLEY_CLUSTER_VERDICT_TIMEOUT_MS: '3000' });
     const receiver = await connectStomp(n2, a.accessToken);
     const inbox = await receiver.subscribe(`/topic/rooms/${room.chatId}`);
     const sender = await connectStomp(n1, b.accessToken);

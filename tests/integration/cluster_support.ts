@@ -1,0 +1,62 @@
+// What the cluster fault suites share: a two-node cluster per test with two users in a room, the
+// room's history, and a private engine (Redis, Kafka) that a test may kill.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after } from 'node:test';
+import {
+  createRoom, registerMany, repoRoot, show, startServer, stopServer,
+  type NodeProcess, type ParleyServer, type TestUser,
+} from '../e2e/src/harness.ts';
+
+const servers: ParleyServer[] = [];
+after(async () => {
+  for (const s of servers) await stopServer(s).catch(() => undefined);
+});
+
+/** Two nodes behind HAProxy, stopped after the suite. */
+export async function cluster(env: Record<string, string> = {}): Promise<ParleyServer> {
+  const srv = await startServer({ nodes: 2, env });
+  servers.push(srv);
+  return srv;
+}
+
+/** A cluster, two users in a room, and the two nodes (to connect to one directly). */
+export async function clusterWithPair(env: Record<string, string> = {}) {
+  const srv = await cluster(env);
+  const [a, b] = (await registerMany(srv.api(), 2)) as [TestUser, TestUser];
+  const room = await createRoom(a, [b]);
+  const [n1, n2] = srv.nodes as [NodeProcess, NodeProcess];
+  return { srv, a, b, room, n1, n2 };
+}
+
+/** The room's whole history, oldest first. */
+export async function history(u: TestUser, chatId: number): Promise<any[]> {
+  const r = await u.api.get(`/chat/rooms/${chatId}/messages?size=1000`);
+  assert.equal(r.status, 200, show(r));
+  return [...r.json.content].sort((x: any, y: any) => x.seq - y.seq);
+}
+
+export function assertDenseOnce(msgs: any[], contents: string[]): void {
+  assert.deepEqual(msgs.map((m) => m.seq), msgs.map((_, i) => i + 1), 'seq dense from 1');
+  for (const c of contents) assert.equal(msgs.filter((m) => m.content === c).length, 1, `"${c}" stored once`);
+}
+
+/**
+ * A throwaway engine for one suite, through its script (scripts/redis.sh, scripts/kafka.sh):
+ * `engine('start')` prints its address; kill and restart keep its data. Stopped after the suite.
+ */
+export function privateEngine(script: 'redis.sh' | 'kafka.sh'): (cmd: string) => string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `parley-${script.replace('.sh', '')}-`));
+  const run = (cmd: string) => execFileSync(path.join(repoRoot, 'scripts', script), [cmd, dir], { encoding: 'utf8' }).trim();
+  after(() => {
+    try {
+      run('stop');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  return run;
+}
