@@ -41,8 +41,6 @@
 #include <iostream>
 #include <thread>
 
-#include <unistd.h>
-
 namespace asio = boost::asio;
 
 namespace parley::server {

@@ -64,9 +64,7 @@ int persist(const std::string& config_file) {
   auto storage = open_storage(cfg, clock);
   cluster::ensure_log_topics(cfg.cluster.kafka, cfg.cluster.kafka_topic,
                              cfg.cluster.kafka_partitions);
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  const std::string member = "persist-" + std::string(host) + "-" + std::to_string(::getpid());
+  const std::string member = "persist-" + host_name() + "-" + std::to_string(::getpid());
 
   cluster::persistence_options o;
   o.consumer.bootstrap = o.producer.bootstrap = cfg.cluster.kafka;

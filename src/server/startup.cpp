@@ -88,10 +88,14 @@ redis::options redis_options(const std::string& address) {
   return o;
 }
 
-std::string default_node_id(const std::string& listen) {
+std::string host_name() {
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
-  return std::string(host) + "-" + listen.substr(listen.rfind(':') + 1);
+  return host;
+}
+
+std::string default_node_id(const std::string& listen) {
+  return host_name() + "-" + listen.substr(listen.rfind(':') + 1);
 }
 
 }  // namespace parley::server

@@ -18,6 +18,7 @@ std::pair<std::string, unsigned short> split_listen(const std::string& listen,
                                                     const char* key = "server.listen");
 // cluster.redis "host:port" as the Redis client's options.
 redis::options redis_options(const std::string& address);
+std::string host_name();
 // <hostname>-<port of listen>: unique per node on one host.
 std::string default_node_id(const std::string& listen);
 
