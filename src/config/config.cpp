@@ -192,6 +192,7 @@ const std::vector<key>& keys() {
       PARLEY_DUR("cluster.verdict_timeout_ms", cluster.verdict_timeout, std::chrono::milliseconds,
                  std::chrono::milliseconds),
       PARLEY_STR("cluster.persist_listen", cluster.persist_listen),
+      PARLEY_STR("cluster.persist_instance", cluster.persist_instance),
       PARLEY_STR("auth.issuer", auth.issuer),
       PARLEY_DUR("auth.access_ttl_seconds", auth.access_ttl, std::chrono::seconds,
                  std::chrono::seconds),

@@ -141,6 +141,9 @@ struct cluster_config {
   std::chrono::milliseconds verdict_timeout{10'000};
   // `parley persist`: where it serves /metrics, /healthz and /readyz.
   std::string persist_listen = "127.0.0.1:9464";
+  // `parley persist`: a stable name per worker (Kafka static membership), so that a worker
+  // restarted within 10 s takes its partitions back at once. Empty = dynamic membership.
+  std::string persist_instance;
 };
 
 struct config {

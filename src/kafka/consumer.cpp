@@ -30,6 +30,7 @@ consumer::consumer(consumer_options o, const std::vector<std::string>& topics)
   // clean close left the member in the group until its session timed out (measured: the next
   // member got the partitions after 10 s instead of 14 ms).
   detail::set(conf.get(), "session.timeout.ms", std::to_string(o.session_timeout.count()));
+  if (!o.instance_id.empty()) detail::set(conf.get(), "group.instance.id", o.instance_id);
   rd_kafka_conf_set_log_cb(conf.get(), detail::on_log);
   char err[512];
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), err, sizeof err);

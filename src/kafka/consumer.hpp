@@ -27,6 +27,11 @@ struct consumer_options {
   std::size_t max_batch = 500;  // records per poll()
   // A member silent this long is dropped from the group and its partitions move.
   std::chrono::milliseconds session_timeout{10'000};
+  // Static membership (KIP-345): a member that comes back with the same instance id within the
+  // session timeout gets its partitions back at once, without a rebalance; one that stops for
+  // good keeps them unassigned until the timeout. Empty = dynamic membership. Unique per member:
+  // a second member with the same id fences the first.
+  std::string instance_id;
 };
 
 struct consumed {

@@ -73,6 +73,7 @@ int persist(const std::string& config_file) {
   o.prefix = cfg.cluster.prefix;
   o.topic = cfg.cluster.kafka_topic;
   o.consumer.group_id = cfg.cluster.kafka_group;
+  o.consumer.instance_id = cfg.cluster.persist_instance;
   cluster::persistence_worker worker(o, *storage);
 
   realtime::shards shards(1);
@@ -107,9 +108,11 @@ int persist(const std::string& config_file) {
   http::server srv(shards, hopt, handlers);
   srv.start();
   shards.run();
-  spdlog::info("parley persist {} on Kafka {} ({}, group {}), MariaDB {}, Redis {}; metrics on {}:{}",
-               member, cfg.cluster.kafka, cfg.cluster.kafka_topic, cfg.cluster.kafka_group, describe_storage(cfg),
-               cfg.cluster.redis, hopt.address, srv.port());
+  spdlog::info(
+      "parley persist {} on Kafka {} ({}, group {}{}{}), MariaDB {}, Redis {}; metrics on {}:{}",
+      member, cfg.cluster.kafka, cfg.cluster.kafka_topic, cfg.cluster.kafka_group,
+      o.consumer.instance_id.empty() ? "" : ", instance ", o.consumer.instance_id,
+      describe_storage(cfg), cfg.cluster.redis, hopt.address, srv.port());
   std::thread runner([&] {
     try {
       worker.run(stop);

@@ -1,5 +1,5 @@
 // What the cluster fault suites share: a two-node cluster per test with two users in a room, the
-// room's history, and a private engine (Redis, Kafka) that a test may kill.
+// room's history, and a private engine (Redis, Kafka, MariaDB) that a test may kill.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -45,10 +45,11 @@ export function assertDenseOnce(msgs: any[], contents: string[]): void {
 }
 
 /**
- * A throwaway engine for one suite, through its script (scripts/redis.sh, scripts/kafka.sh):
- * `engine('start')` prints its address; kill and restart keep its data. Stopped after the suite.
+ * A throwaway engine for one suite, through its script (scripts/redis.sh, kafka.sh, mariadb.sh):
+ * `engine('start')` prints its address (MariaDB: a DSN); kill and restart keep its data. Stopped
+ * after the suite.
  */
-export function privateEngine(script: 'redis.sh' | 'kafka.sh'): (cmd: string) => string {
+export function privateEngine(script: 'redis.sh' | 'kafka.sh' | 'mariadb.sh'): (cmd: string) => string {
   const dir = mkdtempSync(path.join(os.tmpdir(), `parley-${script.replace('.sh', '')}-`));
   const run = (cmd: string) => execFileSync(path.join(repoRoot, 'scripts', script), [cmd, dir], { encoding: 'utf8' }).trim();
   after(() => {

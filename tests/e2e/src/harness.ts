@@ -319,7 +319,14 @@ export class ParleyServer extends LoopbackListener {
         () => ({
           bin: parleyBin,
           args: ['persist'],
-          env: { ...process.env, ...storage, ...options.env, PARLEY_CLUSTER_PERSIST_LISTEN: `127.0.0.1:${workerPort}` },
+          env: {
+            ...process.env,
+            ...storage,
+            ...options.env,
+            PARLEY_CLUSTER_PERSIST_LISTEN: `127.0.0.1:${workerPort}`,
+            // Static membership: restarted after a kill, it takes its partitions back at once.
+            PARLEY_CLUSTER_PERSIST_INSTANCE: `${storage.PARLEY_CLUSTER_KAFKA_GROUP}-1`,
+          },
         }),
         () => answers200(`http://127.0.0.1:${workerPort}/readyz`),
       );

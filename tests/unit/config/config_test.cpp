@@ -301,7 +301,8 @@ TEST(config_dump, lists_every_key_once) {
                                     "cluster.kafka_group",
                                     "cluster.kafka_partitions",
                                     "cluster.verdict_timeout_ms",
-                                    "cluster.persist_listen"};
+                                    "cluster.persist_listen",
+                                    "cluster.persist_instance"};
   EXPECT_EQ(keys, expected);
 }
 
