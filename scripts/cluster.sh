@@ -1,27 +1,32 @@
 #!/usr/bin/env bash
-# A parley cluster on this machine, for trying it out and for benchmarks: a private MariaDB and
-# Redis (scripts/mariadb.sh, scripts/redis.sh), N parley nodes sharing them, their signing keys and
-# their media directory, and HAProxy in front (deploy/haproxy/parley.cfg) on 127.0.0.1:PORT.
+# A parley cluster on this machine, the shape of a production one (docs/deployment.md), for trying
+# it out, for tests and for benchmarks: a private MariaDB, Redis, Kafka and S3 server
+# (scripts/mariadb.sh, redis.sh, kafka.sh, s3.sh), N `parley serve` nodes sharing them and their
+# signing keys, `parley persist` workers, and HAProxy in front (deploy/haproxy/parley.cfg) on
+# 127.0.0.1:PORT, with WebSocket and SockJS (sticky by session) through it.
 #
-#   scripts/cluster.sh up DIR [N] [PORT]   # N nodes (default 2) on PORT+1.. behind PORT (default 8080)
-#   scripts/cluster.sh status DIR          # each node's /readyz, and HAProxy's
-#   scripts/cluster.sh kill DIR I          # kill -9 node I (1-based): a crash
-#   scripts/cluster.sh stop DIR I          # SIGTERM node I: a drain
-#   scripts/cluster.sh start DIR I         # start node I again
+#   scripts/cluster.sh up DIR [N] [PORT]   # N nodes (default 3) on PORT+1.. behind PORT (8080)
+#   scripts/cluster.sh status DIR          # each process's /readyz, and HAProxy's
+#   scripts/cluster.sh kill DIR I          # kill -9 node I (1-based) or worker wI: a crash
+#   scripts/cluster.sh stop DIR I          # SIGTERM node I or worker wI: a drain
+#   scripts/cluster.sh start DIR I         # start node I or worker wI again
 #   scripts/cluster.sh down DIR            # stop everything started by `up`
 #
-# With KAFKA=1 at `up`, the message path goes through the Kafka log: a private Kafka
-# (scripts/kafka.sh) and one `parley persist` worker, which kill/stop/start call `w`.
+# At `up`: KAFKA=0 has the nodes write MariaDB themselves (no Kafka, no workers); WORKERS (default
+# 2) workers on PORT+51..; BROKERS=3 runs three Kafka brokers (replication factor 3,
+# min.insync.replicas 2) instead of one; S3=0 keeps media in DIR/media instead of the S3 server.
 #
-# Needs a release build (scripts/build.sh release) and haproxy. Demo data: `up` passes --demo to
-# node 1. Logs: DIR/node<I>.log, DIR/persist.log, DIR/haproxy.log.
+# Needs a release build (scripts/build.sh release) and haproxy; the web client is served when
+# web/dist is built (scripts/web-build.sh). Demo data: `up` passes --demo to node 1. Logs:
+# DIR/node<I>.log, DIR/persist<I>.log, DIR/haproxy.log; each engine's in its directory.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 parley=${PARLEY_BIN:-$root/build/release/src/server/parley}
 
 cmd=${1:-}
 dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || { sed -n '2,17p' "$0" >&2; exit 2; }
+usage() { sed -n '2,21p' "$0" >&2; exit 2; }
+[ -n "$cmd" ] && [ -n "$dir" ] || usage
 
 readyz() { curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$1/readyz" || true; }
 
@@ -37,25 +42,47 @@ wait_ready() {
 cluster_env() {
   echo PARLEY_STORAGE_BACKEND=mariadb "PARLEY_STORAGE_MARIADB_DSN=$(cat "$dir/mariadb/dsn")" \
     "PARLEY_CLUSTER_REDIS=$(cat "$dir/redis/address")"
-  [ -f "$dir/kafka/address" ] && echo "PARLEY_CLUSTER_KAFKA=$(cat "$dir/kafka/address")"
+  [ -f "$dir/kafka.address" ] && echo "PARLEY_CLUSTER_KAFKA=$(cat "$dir/kafka.address")"
+  if [ -f "$dir/s3/endpoint" ]; then
+    echo "PARLEY_MEDIA_S3_ENDPOINT=$(cat "$dir/s3/endpoint")" \
+      "PARLEY_MEDIA_S3_BUCKET=$(cat "$dir/s3/bucket")" PARLEY_MEDIA_S3_REGION=us-east-1 \
+      "PARLEY_MEDIA_S3_ACCESS_KEY=$(cat "$dir/s3/access_key")" \
+      "PARLEY_MEDIA_S3_SECRET_KEY=$(cat "$dir/s3/secret_key")"
+  else
+    echo "PARLEY_MEDIA_DIR=$dir/media"
+  fi
   return 0
 }
 
+port_of() {
+  local base
+  base=$(cat "$dir/port")
+  case "$1" in
+    w*) echo $((base + 50 + ${1#w})) ;;
+    *) echo $((base + $1)) ;;
+  esac
+}
+
 start_worker() {
-  local port=$(($(cat "$dir/port") + 99))
+  local i=$1 port
+  port=$(port_of "w$i")
+  # A stable instance name (Kafka static membership): restarted, it takes its partitions back.
   env $(cluster_env) PARLEY_CLUSTER_PERSIST_LISTEN="127.0.0.1:$port" \
-    setsid "$parley" persist >>"$dir/persist.log" 2>&1 </dev/null &
-  echo $! >"$dir/nodew.pid"
-  wait_ready "$port" "the persistence worker"
+    PARLEY_CLUSTER_PERSIST_INSTANCE="persist-w$i" \
+    setsid "$parley" persist >>"$dir/persist$i.log" 2>&1 </dev/null &
+  echo $! >"$dir/nodew$i.pid"
+  wait_ready "$port" "worker w$i"
 }
 
 start_node() {
-  local i=$1
-  [ "$i" = w ] && { start_worker; return; }
-  local port=$(($(cat "$dir/port") + i)) extra=()
+  local i=$1 port extra=()
+  case "$i" in w[0-9]*) start_worker "${i#w}"; return ;; esac
+  [[ "$i" =~ ^[0-9]+$ ]] || { echo "not a node (1..N) or a worker (w1..): $i" >&2; exit 2; }
+  port=$(port_of "$i")
   [ "$i" = 1 ] && extra+=(--demo)
   [ -f "$root/web/dist/browser/index.html" ] && extra+=(--static-dir "$root/web/dist/browser")
-  env $(cluster_env) PARLEY_CLUSTER_NODE_ID="node$i" PARLEY_AUTH_KEYS_DIR="$dir/keys" PARLEY_MEDIA_DIR="$dir/media" \
+  env $(cluster_env) PARLEY_CLUSTER_NODE_ID="node$i" PARLEY_AUTH_KEYS_DIR="$dir/keys" \
+    PARLEY_SERVER_TRUSTED_PROXIES=127.0.0.1 \
     setsid "$parley" serve --listen "127.0.0.1:$port" --data-dir "$dir/node$i" "${extra[@]}" \
     >>"$dir/node$i.log" 2>&1 </dev/null &
   echo $! >"$dir/node$i.pid"
@@ -72,9 +99,11 @@ signal_node() {
   rm -f "$dir/node$2.pid"
 }
 
+workers() { cat "$dir/workers" 2>/dev/null || echo 0; }
+
 case "$cmd" in
   up)
-    n=${3:-2}
+    n=${3:-3}
     port=${4:-8080}
     [ -x "$parley" ] || { echo "no parley binary at $parley (scripts/build.sh release)" >&2; exit 1; }
     command -v haproxy >/dev/null || { echo "haproxy not installed (apt-get install haproxy)" >&2; exit 1; }
@@ -84,10 +113,14 @@ case "$cmd" in
     echo "$n" >"$dir/nodes"
     "$root/scripts/mariadb.sh" start "$dir/mariadb" >/dev/null
     "$root/scripts/redis.sh" start "$dir/redis" >/dev/null
-    if [ "${KAFKA:-0}" = 1 ]; then
-      "$root/scripts/kafka.sh" start "$dir/kafka" >/dev/null
-      start_worker
+    [ "${S3:-1}" = 1 ] && "$root/scripts/s3.sh" start "$dir/s3" >/dev/null
+    w=0
+    if [ "${KAFKA:-1}" = 1 ]; then
+      w=${WORKERS:-2}
+      "$root/scripts/kafka.sh" start "$dir/kafka" >"$dir/kafka.address"  # BROKERS passes through
     fi
+    echo "$w" >"$dir/workers"
+    for i in $(seq 1 "$w"); do start_worker "$i"; done
     for i in $(seq 1 "$n"); do start_node "$i"; done
     {
       sed -e "s/^\(\s*bind\s\+\)\S\+/\1127.0.0.1:$port/" -e '/^\s*server /d' \
@@ -96,30 +129,38 @@ case "$cmd" in
     } >"$dir/haproxy.cfg"
     haproxy -D -f "$dir/haproxy.cfg" -p "$dir/haproxy.pid" >>"$dir/haproxy.log" 2>&1
     wait_ready "$port" "haproxy"
-    echo "parley cluster of $n nodes at http://127.0.0.1:$port/ (demo users alice, bob, carol; password Parley@demo1)"
+    echo "parley cluster of $n nodes and $w workers at http://127.0.0.1:$port/" \
+      "(demo users alice, bob, carol; password Parley@demo1)"
     ;;
   status)
     dir=$(realpath "$dir")
-    port=$(cat "$dir/port")
     for i in $(seq 1 "$(cat "$dir/nodes")"); do
-      echo "node$i 127.0.0.1:$((port + i)) pid $(node_pid "$i") /readyz $(readyz $((port + i)))"
+      echo "node$i 127.0.0.1:$(port_of "$i") pid $(node_pid "$i") /readyz $(readyz "$(port_of "$i")")"
     done
-    [ -f "$dir/kafka/address" ] &&
-      echo "persist 127.0.0.1:$((port + 99)) pid $(node_pid w) /readyz $(readyz $((port + 99)))"
-    echo "haproxy 127.0.0.1:$port /readyz $(readyz "$port")"
+    for i in $(seq 1 "$(workers)"); do
+      echo "persist w$i 127.0.0.1:$(port_of "w$i") pid $(node_pid "w$i")" \
+        "/readyz $(readyz "$(port_of "w$i")")"
+    done
+    [ -f "$dir/kafka.address" ] && echo "kafka $(cat "$dir/kafka.address")"
+    [ -f "$dir/s3/endpoint" ] && echo "s3 $(cat "$dir/s3/endpoint") bucket $(cat "$dir/s3/bucket")"
+    echo "haproxy 127.0.0.1:$(cat "$dir/port") /readyz $(readyz "$(cat "$dir/port")")"
     ;;
-  kill) signal_node 9 "${3:?node number}" ;;
-  stop) signal_node TERM "${3:?node number}" ;;
-  start) dir=$(realpath "$dir"); start_node "${3:?node number}" ;;
+  kill) signal_node 9 "${3:?node number or wI}" ;;
+  stop) signal_node TERM "${3:?node number or wI}" ;;
+  start) dir=$(realpath "$dir"); start_node "${3:?node number or wI}" ;;
   down)
     [ -d "$dir" ] || exit 0
     dir=$(realpath "$dir")
-    if [ -f "$dir/haproxy.pid" ]; then kill "$(cat "$dir/haproxy.pid")" 2>/dev/null || true; rm -f "$dir/haproxy.pid"; fi
+    if [ -f "$dir/haproxy.pid" ]; then
+      kill "$(cat "$dir/haproxy.pid")" 2>/dev/null || true
+      rm -f "$dir/haproxy.pid"
+    fi
     for i in $(seq 1 "$(cat "$dir/nodes" 2>/dev/null || echo 0)"); do signal_node TERM "$i"; done
-    signal_node TERM w
+    for i in $(seq 1 "$(workers)"); do signal_node TERM "w$i"; done
     [ -d "$dir/kafka" ] && "$root/scripts/kafka.sh" stop "$dir/kafka"
+    [ -d "$dir/s3" ] && "$root/scripts/s3.sh" stop "$dir/s3"
     "$root/scripts/redis.sh" stop "$dir/redis"
     "$root/scripts/mariadb.sh" stop "$dir/mariadb"
     ;;
-  *) sed -n '2,17p' "$0" >&2; exit 2 ;;
+  *) usage ;;
 esac

@@ -90,5 +90,8 @@ PARLEY_BIN="$root/build/release/src/server/parley" npm run test:mariadb
 stage "media against a real S3-compatible store (versitygw)"
 "$root/scripts/test-s3.sh" "$root/build/release/src/server/parley"
 
+stage "scripts/cluster.sh: 3 nodes, 2 workers, Kafka, Redis, MariaDB, S3 behind HAProxy (its own engines)"
+PARLEY_BIN="$root/build/release/src/server/parley" npm run test:cluster-script
+
 stage "web client: unit tests and browser end-to-end (Chromium via playwright-core)"
 PARLEY_BIN="$root/build/release/src/server/parley" "$root/scripts/test-browser.sh"
