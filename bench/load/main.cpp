@@ -150,6 +150,24 @@ counters command_all(std::vector<child>& kids, const std::string& cmd, const std
   return sum;
 }
 
+// The server processes' samples, each and summed (-1 fields when there are none).
+struct servers_sample {
+  proc_sample total;
+  std::vector<proc_sample> each;
+};
+servers_sample sample_servers(const std::vector<long>& pids) {
+  servers_sample s;
+  if (pids.empty()) return s;
+  s.total = {0, 0};
+  for (long pid : pids) {
+    auto one = sample_process(pid);
+    s.total.rss_kb += one.rss_kb;
+    s.total.cpu_seconds += one.cpu_seconds;
+    s.each.push_back(one);
+  }
+  return s;
+}
+
 double generator_cpu(const std::vector<child>& kids) {
   double s = 0;
   for (auto& k : kids) s += sample_process(k.pid).cpu_seconds;
@@ -186,10 +204,10 @@ void measure_traffic(const plan& p, std::vector<child>& kids, std::size_t connec
   cmd << "traffic " << t.start_ns << ' ' << t.measure_ns << ' ' << t.end_ns << ' ' << t.interval_ns;
   for (auto& k : kids) std::fprintf(k.to, "%s\n", cmd.str().c_str()), std::fflush(k.to);
   sleep_until(t.measure_ns);
-  auto s0 = opt.server_pid ? sample_process(opt.server_pid) : proc_sample{};
+  auto s0 = sample_servers(opt.server_pids);
   auto g0 = generator_cpu(kids);
   sleep_until(t.end_ns);
-  auto s1 = opt.server_pid ? sample_process(opt.server_pid) : proc_sample{};
+  auto s1 = sample_servers(opt.server_pids);
   auto g1 = generator_cpu(kids);
   counters c;
   for (auto& k : kids) {
@@ -198,7 +216,10 @@ void measure_traffic(const plan& p, std::vector<child>& kids, std::size_t connec
     c.merge(decode(line.substr(7)));
   }
   double d = opt.duration_s;
-  double server_cpu = s1.cpu_seconds - s0.cpu_seconds;
+  double server_cpu = s1.total.cpu_seconds - s0.total.cpu_seconds;
+  json::array server_cpu_each;
+  for (std::size_t i = 0; i < s1.each.size(); ++i)
+    server_cpu_each.push_back(s1.each[i].cpu_seconds - s0.each[i].cpu_seconds);
   json::object r{
       {"connections", connected},
       {"senders", senders},
@@ -219,10 +240,11 @@ void measure_traffic(const plan& p, std::vector<child>& kids, std::size_t connec
       {"app_errors", c.app_errors},
       {"stomp_errors", c.stomp_errors},
       {"dropped", c.dropped},
-      {"server_cpu_s", opt.server_pid ? server_cpu : -1.0},
+      {"server_cpu_s", opt.server_pids.empty() ? -1.0 : server_cpu},
+      {"server_cpu_s_each", std::move(server_cpu_each)},
       {"generator_cpu_s", g1 - g0}};
   auto units = c.delivered ? c.delivered : c.receipts;
-  if (opt.server_pid && units)
+  if (!opt.server_pids.empty() && units)
     r.emplace("server_us_per_unit", 1e6 * server_cpu / static_cast<double>(units));
   emit(p, std::move(r));
 }
@@ -232,7 +254,7 @@ int coordinate(const plan& p) {
   std::size_t total = opt.steps.back();
   std::size_t procs = (total + opt.max_conns_per_process - 1) / opt.max_conns_per_process;
   auto kids = spawn(p, procs);
-  auto base = opt.server_pid ? sample_process(opt.server_pid) : proc_sample{};
+  auto base = sample_servers(opt.server_pids).total;
   auto base_kernel = sample_kernel();
   std::size_t connected = 0;
   int status = 0;
@@ -247,7 +269,7 @@ int coordinate(const plan& p) {
                 << c.failed << " failed)\n";
       if (opt.scenario != "idle") continue;
       std::this_thread::sleep_for(std::chrono::duration<double>(opt.settle_s));
-      auto s = opt.server_pid ? sample_process(opt.server_pid) : proc_sample{};
+      auto s = sample_servers(opt.server_pids).total;
       auto k = sample_kernel();
       double per_conn =
           connected ? 1024.0 * static_cast<double>(s.rss_kb - base.rss_kb) / connected : 0;
@@ -293,11 +315,14 @@ int main(int argc, char** argv) {
       "parley_bench: STOMP-over-WebSocket load generator for Parley and RabbitMQ Web-STOMP"};
   plan p;
   auto& o = p.opt;
-  std::string target = "parley", url, senders = "auto";
+  std::string target = "parley", senders = "auto";
+  std::vector<std::string> urls;
   std::size_t connections = 1000;
   app.add_option("--target", target, "parley | rabbitmq")
       ->check(CLI::IsMember({"parley", "rabbitmq"}));
-  app.add_option("--url", url, "ws://127.0.0.1:PORT/path (Parley: /ws/websocket; RabbitMQ: /ws)")
+  app.add_option("--url", urls,
+                 "ws://127.0.0.1:PORT/path (Parley: /ws/websocket; RabbitMQ: /ws); several "
+                 "(a cluster's nodes): connection i goes to the (i mod n)th, same path")
       ->required();
   app.add_option("--users", o.users_file,
                  "JSON lines from `parley admin mint-users` (tokens and rooms)")
@@ -327,20 +352,26 @@ int main(int argc, char** argv) {
                  "fork another process past this");
   app.add_option("--connect-concurrency", o.connect_concurrency,
                  "handshakes in flight per event loop");
-  app.add_option("--server-pid", o.server_pid, "server process: RSS and CPU are read from /proc");
+  app.add_option("--server-pid", o.server_pids,
+                 "server process (several: a cluster's): RSS and CPU are read from /proc");
   app.add_option("--out", o.out_file, "append the results as JSON lines to this file");
   CLI11_PARSE(app, argc, argv);
   try {
     o.target = target == "rabbitmq" ? target_kind::rabbitmq : target_kind::parley;
-    auto rest = url.substr(url.find("://") + 3);
-    auto slash = rest.find('/');
-    p.host_header = rest.substr(0, slash);
-    o.path = slash == std::string::npos ? "/" : rest.substr(slash);
-    auto colon = p.host_header.rfind(':');
-    o.host = p.host_header.substr(0, colon);
-    o.port = std::stoi(p.host_header.substr(colon + 1));
-    if (!parse_ipv4(o.host, o.port, p.server))
-      throw std::runtime_error("--url needs a numeric IPv4 host");
+    for (std::size_t i = 0; i < urls.size(); ++i) {
+      auto rest = urls[i].substr(urls[i].find("://") + 3);
+      auto slash = rest.find('/');
+      endpoint e;
+      e.host_header = rest.substr(0, slash);
+      auto path = slash == std::string::npos ? "/" : rest.substr(slash);
+      if (i == 0) o.path = path;
+      if (path != o.path) throw std::runtime_error("every --url needs the same path");
+      auto colon = e.host_header.rfind(':');
+      e.host = e.host_header.substr(0, colon);
+      if (!parse_ipv4(e.host, std::stoi(e.host_header.substr(colon + 1)), e.address))
+        throw std::runtime_error("--url needs a numeric IPv4 host");
+      p.servers.push_back(std::move(e));
+    }
     if (o.steps.empty()) o.steps.push_back(connections);
     if (o.rates.empty()) o.rates.push_back(0);
     std::sort(o.steps.begin(), o.steps.end());

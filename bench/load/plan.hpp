@@ -18,8 +18,6 @@ enum class sender_rule { none, room_first, all };
 
 struct options {
   target_kind target = target_kind::parley;
-  std::string host = "127.0.0.1";
-  int port = 0;
   std::string path = "/ws/websocket";
   std::string users_file;
   std::string scenario = "fanout";
@@ -39,7 +37,8 @@ struct options {
   std::size_t max_conns_per_process = 19000;  // under the 20,000 fd hard limit
   unsigned connect_concurrency = 64;          // handshakes in flight per event loop
   double connect_timeout_s = 180;
-  long server_pid = 0;
+  // Server processes (a cluster's nodes and workers): RSS and CPU are their sums, CPU also each.
+  std::vector<long> server_pids;
   std::string out_file;
 };
 
@@ -48,13 +47,23 @@ struct user_entry {
   std::vector<std::int64_t> rooms;
 };
 
+// One server address (--url): a cluster's nodes each have one.
+struct endpoint {
+  sockaddr_in address{};
+  std::string host;         // the STOMP `host` header
+  std::string host_header;  // the HTTP Host header: host:port
+};
+
 struct plan {
   options opt;
   std::vector<user_entry> users;  // index = connection number
   std::vector<std::uint8_t> sender;
-  sockaddr_in server{};
-  std::string host_header;
+  std::vector<endpoint> servers;  // connection i goes to servers[i % size]
   std::string nonce;  // makes clientMessageIds unique across runs on one database
+
+  const endpoint& server_of(std::uint32_t connection) const {
+    return servers[connection % servers.size()];
+  }
 };
 
 // Reads `opt.users_file` (JSON lines from `parley admin mint-users`): the first `count` users.

@@ -266,7 +266,7 @@ void worker::tick(std::int64_t now) {
 void worker::start_more_connects() {
   while (opening_ < plan_.opt.connect_concurrency && next_to_open_ < to_open_.size()) {
     auto index = to_open_[next_to_open_++];
-    int fd = connect_from_loopback(plan_.server, index);
+    int fd = connect_from_loopback(plan_.server_of(index).address, index);
     if (fd < 0) {
       ++c_.failed;
       log_once(std::string("connect: ") + std::strerror(errno));
@@ -302,7 +302,8 @@ void worker::on_event(conn& c, std::uint32_t events) {
     ev.events = EPOLLIN;
     ev.data.u64 = c.slot;
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &ev);
-    return send_raw(c, upgrade_request(plan_.host_header, plan_.opt.path, key.key, "v12.stomp"));
+    return send_raw(c, upgrade_request(plan_.server_of(c.index).host_header, plan_.opt.path,
+                                       key.key, "v12.stomp"));
   }
   if (events & EPOLLOUT) flush(c);
   if (c.st != conn_state::closed && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) on_readable(c);
@@ -349,7 +350,7 @@ void worker::on_input(conn& c, std::string_view data) {
     c.st = conn_state::stomp_connecting;
     stomp::frame f{"CONNECT", {{"accept-version", "1.2"}, {"heart-beat", "0,0"}}, {}};
     if (plan_.opt.target == target_kind::parley) {
-      f.headers.emplace_back("host", plan_.opt.host);
+      f.headers.emplace_back("host", plan_.server_of(c.index).host);
       f.headers.emplace_back("Authorization", "Bearer " + plan_.users[c.index].token);
     } else {
       f.headers.emplace_back("host", "/");
