@@ -63,6 +63,18 @@ case "$cmd" in
     status=$(curl -sS -o /dev/null -w '%{http_code}' -X PUT -H "x-amz-content-sha256: $empty_sha256" \
       --aws-sigv4 "aws:amz:$region:s3" --user "$access_key:$secret_key" "$endpoint/$bucket")
     [ "$status" = 200 ] || { echo "CreateBucket $bucket: HTTP $status" >&2; exit 1; }
+    # Browsers PUT to presigned URLs cross-origin (the web client's origin is not the S3 server's):
+    # the bucket answers their CORS preflight.
+    cors='<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>'
+    cors+='<AllowedMethod>PUT</AllowedMethod><AllowedMethod>GET</AllowedMethod>'
+    cors+='<AllowedMethod>HEAD</AllowedMethod><AllowedHeader>*</AllowedHeader>'
+    cors+='<ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>3600</MaxAgeSeconds></CORSRule>'
+    cors+='</CORSConfiguration>'
+    status=$(curl -sS -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/xml' \
+      -H "x-amz-content-sha256: $(printf %s "$cors" | sha256sum | cut -d' ' -f1)" \
+      -H "Content-MD5: $(printf %s "$cors" | openssl md5 -binary | base64)" --data-binary "$cors" \
+      --aws-sigv4 "aws:amz:$region:s3" --user "$access_key:$secret_key" "$endpoint/$bucket?cors=")
+    [ "$status" = 200 ] || { echo "PutBucketCors $bucket: HTTP $status" >&2; exit 1; }
     echo "$endpoint" >"$dir/endpoint"
     echo "$access_key" >"$dir/access_key"
     echo "$secret_key" >"$dir/secret_key"
