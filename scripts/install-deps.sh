@@ -10,7 +10,7 @@ packages=(
   libgtest-dev libbenchmark-dev
   libmariadb-dev mariadb-server mariadb-client
   redis-server redis-tools libhiredis-dev
-  haproxy
+  haproxy systemd
   librdkafka-dev kcat maven default-jre-headless
   clang-14 libclang-rt-14-dev
   nodejs npm

@@ -90,6 +90,10 @@ PARLEY_BIN="$root/build/release/src/server/parley" npm run test:mariadb
 stage "media against a real S3-compatible store (versitygw)"
 "$root/scripts/test-s3.sh" "$root/build/release/src/server/parley"
 
+stage "deployment files: compose schema, parley's keys, systemd units (tests/deploy)"
+(cd "$root/tests/deploy" && npm ci --no-audit --no-fund --prefer-offline &&
+  PARLEY_BIN="$root/build/release/src/server/parley" npm test)
+
 stage "scripts/cluster.sh: 3 nodes, 2 workers, Kafka, Redis, MariaDB, S3 behind HAProxy (its own engines)"
 PARLEY_BIN="$root/build/release/src/server/parley" npm run test:cluster-script
 
