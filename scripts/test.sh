@@ -84,6 +84,11 @@ PARLEY_E2E_MARIADB_DSN=$PARLEY_TEST_MARIADB_DSN PARLEY_E2E_REDIS=$PARLEY_TEST_RE
   PARLEY_E2E_KAFKA=$PARLEY_TEST_KAFKA PARLEY_BIN="$root/build/release/src/server/parley" \
   npm run test:kafka
 
+stage "Kafka log on three brokers (replication factor 3): the room's partition leader killed -9"
+PARLEY_E2E_MARIADB_DSN=$PARLEY_TEST_MARIADB_DSN PARLEY_E2E_REDIS=$PARLEY_TEST_REDIS \
+  PARLEY_E2E_KAFKA=$PARLEY_TEST_KAFKA PARLEY_BIN="$root/build/release/src/server/parley" \
+  npm run test:kafka3
+
 stage "MariaDB missing at start and killed while serving"
 PARLEY_BIN="$root/build/release/src/server/parley" npm run test:mariadb
 

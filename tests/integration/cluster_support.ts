@@ -50,8 +50,26 @@ export function assertDenseOnce(msgs: any[], contents: string[]): void {
  * after the suite.
  */
 export function privateEngine(script: 'redis.sh' | 'kafka.sh' | 'mariadb.sh'): (cmd: string) => string {
+  const run = engineInTempDir(script, process.env);
+  return (cmd) => run(cmd);
+}
+
+/**
+ * A throwaway Kafka cluster of `brokers` brokers for one suite (`BROKERS=n scripts/kafka.sh`):
+ * `kafka('start')` prints the bootstrap list; `kafka('kill', n)` and `kafka('restart', n)` address
+ * broker n (its node.id) alone, without n every broker. Stopped after the suite.
+ */
+export function privateKafkaCluster(brokers: number): (cmd: string, broker?: number) => string {
+  const run = engineInTempDir('kafka.sh', { ...process.env, BROKERS: String(brokers) });
+  return (cmd, broker) => run(cmd, ...(broker ? [String(broker)] : []));
+}
+
+/** `scripts/<script> CMD DIR ARGS...` on a fresh DIR, stopped and removed after the suite. */
+function engineInTempDir(script: string, env: NodeJS.ProcessEnv) {
   const dir = mkdtempSync(path.join(os.tmpdir(), `parley-${script.replace('.sh', '')}-`));
-  const run = (cmd: string) => execFileSync(path.join(repoRoot, 'scripts', script), [cmd, dir], { encoding: 'utf8' }).trim();
+  const bin = path.join(repoRoot, 'scripts', script);
+  const run = (cmd: string, ...args: string[]) =>
+    execFileSync(bin, [cmd, dir, ...args], { env, encoding: 'utf8' }).trim();
   after(() => {
     try {
       run('stop');
