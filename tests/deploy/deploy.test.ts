@@ -78,6 +78,10 @@ function milliseconds(span: string): number {
   return Number(m[1]) * scale[m[2] ?? "s"]!;
 }
 
+// Where a process of a role answers HTTP (the nodes' clients, the workers' /metrics).
+const listenOf = (role: string, c: Config) =>
+  c.get(role === "serve" ? "server.listen" : "cluster.persist_listen")!;
+
 // --- compose.yaml ----------------------------------------------------------------------------
 
 type Service = {
@@ -163,8 +167,9 @@ test("compose.yaml runs 3 nodes and 2 workers, health-checked on /readyz of thei
   assert.equal(nodes.length, 3);
   assert.equal(workers.length, 2);
   for (const p of parleyServices()) {
-    const listen = p.config.get(p.role === "serve" ? "server.listen" : "cluster.persist_listen")!;
-    const port = listen.slice(listen.lastIndexOf(":") + 1);
+    const listen = listenOf(p.role, p.config);
+    const port = /^\S+:(\d+)$/.exec(listen)?.[1];
+    assert.ok(port, `${p.name} listens on host:port, not '${listen}'`);
     const check = [p.service.healthcheck?.test ?? []].flat().join(" ");
     assert.match(check, new RegExp(`:${port}/readyz\\b`), `${p.name}'s health check`);
     assert.ok(p.config.get("storage.backend") === "mariadb" && p.config.get("cluster.redis"));
@@ -298,17 +303,19 @@ const units = once(() => fs.readdirSync(unitDir).filter((f) => f.endsWith("@.ser
   const config = argv[argv.indexOf("--config") + 1]!;
   assert.ok(config.startsWith(installedConfigDir), `${f} reads ${installedConfigDir}*`);
   const file = path.join(deployDir, "config", config.slice(installedConfigDir.length));
+  const role = argv[1]!;
+  const instance = role === "serve" ? "8081" : "9464";  // the instance is a port
   const env: Env = {};
   for (const e of values(unit, "Service", "Environment")) {
     const [k, v] = e.split(/=(.*)/s);
-    env[k!] = v!.replaceAll("%i", "8081").replaceAll("%H", "host").replaceAll("%%", "%");
+    env[k!] = v!.replaceAll("%i", instance).replaceAll("%H", "host").replaceAll("%%", "%");
   }
-  return { name: f, unit, role: argv[1]!, file, config: effectiveConfig(file, env) };
+  return { name: f, unit, role, instance, file, config: effectiveConfig(file, env) };
 }));
 
 test("the units run each role hardened, secrets from a file, stopping after the drain", () => {
   assert.deepEqual(units().map((u) => u.role).sort(), ["persist", "serve"]);
-  for (const { name, unit, role, config } of units()) {
+  for (const { name, unit, role, instance, config } of units()) {
     assert.deepEqual([...unit.keys()], ["Unit", "Service", "Install"], name);
     const svc = (key: string) => value(unit, "Service", key);
     assert.ok(svc("EnvironmentFile"), `${name}: secrets from an EnvironmentFile`);
@@ -318,6 +325,8 @@ test("the units run each role hardened, secrets from a file, stopping after the 
     assert.equal(svc("Restart"), "on-failure", name);
     assert.equal(svc("KillSignal"), "SIGTERM", name);
     assert.ok(Number(svc("LimitNOFILE")) >= 65536, `${name}: LimitNOFILE`);
+    // Checked only when a process starts, so here: host:port, the port being the instance.
+    assert.match(listenOf(role, config), new RegExp(`^\\S+:${instance}$`), `${name} listens`);
     if (role === "serve") {
       const drain = Number(config.get("cluster.verdict_timeout_ms")) + closeWaitMs;
       assert.ok(milliseconds(svc("TimeoutStopSec")!) > drain, `${name}: stops after the drain`);
@@ -337,10 +346,10 @@ test("the units pass systemd-analyze verify", () => {
   // verify also checks that ExecStart's program exists: the copies run the build's binary.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "parley-units-"));
   try {
-    const instances = units().map(({ name, role }) => {
+    const instances = units().map(({ name, instance }) => {
       const text = fs.readFileSync(path.join(unitDir, name), "utf8");
       fs.writeFileSync(path.join(dir, name), text.replaceAll("/usr/local/bin/parley", parley));
-      return path.join(dir, name.replace("@.", `@${role === "serve" ? 8081 : 9464}.`));
+      return path.join(dir, name.replace("@.", `@${instance}.`));
     });
     const r = spawnSync("systemd-analyze", ["verify", "--man=no", ...instances]);
     // verify exits 0 on unknown keys and bad values (it only warns): any line is a failure.
