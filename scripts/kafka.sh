@@ -13,10 +13,11 @@
 # BROKERS=N (1-9, start only; later commands read it from DIR/brokers): node.id 1..N in DIR/1..N,
 # all of them controller voters, PORT the first one's; topics get replication factor min(N, 3)
 # and min.insync.replicas one less (at least 1); the address is 127.0.0.1:P1,...,127.0.0.1:PN.
+# One broker may die without stopping writes from N = 3 on (the quorum needs a majority).
 # Readiness is probed with kcat (metadata request), never read from log lines.
 set -euo pipefail
 
-usage() { sed -n '2,16p' "$0" >&2; exit 2; }
+usage() { sed -n '2,17p' "$0" >&2; exit 2; }
 cmd=${1:-}
 dir=${2:-}
 [ -n "$cmd" ] && [ -n "$dir" ] || usage
