@@ -94,6 +94,7 @@ type Service = {
 };
 const compose = parseYaml(fs.readFileSync(composeFile, "utf8"), { merge: true }) as {
   services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
 };
 const services = Object.entries(compose.services);
 
@@ -212,12 +213,14 @@ test("compose.yaml runs 3 KRaft brokers at replication factor 3, min.insync.repl
   }
 });
 
-test("compose.yaml's bind mounts exist", () => {
+test("compose.yaml's bind mounts exist and its named volumes are declared", () => {
+  const declared = Object.keys(compose.volumes ?? {});
   for (const [name, s] of services)
     for (const v of s.volumes ?? []) {
       const source = v.split(":")[0]!;
       if (source.startsWith("."))
         assert.ok(fs.existsSync(path.resolve(path.dirname(composeFile), source)), `${name}: ${v}`);
+      else assert.ok(declared.includes(source), `${name}: volume ${source} is declared`);
     }
 });
 
