@@ -9,10 +9,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { deflateSync } from 'node:zlib';
 import { after, afterEach, before, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, newUserContext, parleyBin, pollUntil, repoRoot, staticDir, uniqueName } from './harness.ts';
+import { png } from './png.ts';
 import { loginViaUi, message, messageTexts, openRoom, send, waitForTick } from './ui.ts';
 
 const NODES = 3;
@@ -236,44 +236,6 @@ test('alice and bob on different nodes chat live through HAProxy and find it in 
   }
 });
 
-/** A small RGB PNG (a colour gradient), built by hand (as in media.test.ts). */
-function png(w: number, h: number): Buffer {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (b: Buffer) => {
-    let c = 0xffffffff;
-    for (const x of b) c = crcTable[(c ^ x) & 0xff]! ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type: string, data: Buffer) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const c = Buffer.alloc(4);
-    c.writeUInt32BE(crc(td));
-    return Buffer.concat([len, td, c]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr[8] = 8;
-  ihdr[9] = 2;
-  const raw = Buffer.alloc((w * 3 + 1) * h);
-  for (let y = 0; y < h; y++) {
-    raw[y * (w * 3 + 1)] = 0;
-    for (let x = 0; x < w; x++) {
-      const o = y * (w * 3 + 1) + 1 + x * 3;
-      raw[o] = Math.round((x / w) * 255);
-      raw[o + 1] = Math.round((y / h) * 255);
-      raw[o + 2] = 90;
-    }
-  }
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
-}
-
 /** The S3 server's answer to the browser's CORS preflight for a presigned PUT (for diagnoses). */
 async function s3Preflight(s3: string, bucket: string): Promise<string> {
   try {
@@ -301,7 +263,7 @@ test('an image alice sends is stored on the S3 server and shows for bob on anoth
     if (r.method() === 'PUT') puts.push(r.url());
   });
 
-  const image = png(173, 97);
+  const image = png(173, 97, 90);
   const caption = `a picture via S3 ${uniqueName('p')}`;
   await a.locator('[data-testid=file-input]').setInputFiles({ name: 'gradient.png', mimeType: 'image/png', buffer: image });
   await a.locator('[data-testid=attachment-preview]').waitFor();
