@@ -36,16 +36,17 @@ export PARLEY_BIN=$bin/parley PARLEY_AUTH_ARGON2=min PARLEY_LOG_LEVEL=warn \
 cluster_dir=$work/cluster
 trap '"$root/scripts/cluster.sh" down "$cluster_dir" >/dev/null 2>&1 || true' EXIT
 
+# Users straight into the cluster's MariaDB, with tokens signed by its keys.
+mint() {
+  env PARLEY_STORAGE_BACKEND=mariadb "PARLEY_STORAGE_MARIADB_DSN=$(cat "$cluster_dir/mariadb/dsn")" \
+    PARLEY_AUTH_KEYS_DIR="$cluster_dir/keys" "$bin/parley" admin mint-users \
+    --data-dir "$work/mint" --access-ttl-seconds 7200 "$@"
+}
+
 for n in $sizes; do
   log "cluster of $n nodes"
   rm -rf "$cluster_dir"
   S3=0 "$root/scripts/cluster.sh" up "$cluster_dir" "$n" "$port" >&2
-  # Users straight into the cluster's MariaDB, with tokens signed by its keys.
-  mint() {
-    env PARLEY_STORAGE_BACKEND=mariadb "PARLEY_STORAGE_MARIADB_DSN=$(cat "$cluster_dir/mariadb/dsn")" \
-      PARLEY_AUTH_KEYS_DIR="$cluster_dir/keys" "$bin/parley" admin mint-users \
-      --data-dir "$work/mint" --access-ttl-seconds 7200 "$@"
-  }
   mint --prefix "fan${n}_" --count "$fan" --room-size 100 --rooms-per-user 1 >"$work/fan$n.jsonl"
   mint --prefix "dur${n}_" --count "$durable" --room-size 2 --rooms-per-user 1 >"$work/dur$n.jsonl"
   urls=() pids=() names=()

@@ -22,7 +22,11 @@ import {
 } from '../e2e/src/harness.ts';
 import { connectStomp, type StompSession } from '../e2e/src/stomp.ts';
 import { pollUntil } from '../e2e/src/util.ts';
-import { assertDenseOnce, history } from './cluster_support.ts';
+import { assertDenseOnce, history, partitionOfKey, sendUntilAcknowledged } from './cluster_support.ts';
+
+/** As a client resends: the same clientMessageId, until acknowledged. */
+const sendUntil = (s: StompSession, chatId: number, content: string) =>
+  sendUntilAcknowledged(s, chatId, content, { attempts: 60, timeoutMs: 12_000 });
 
 const script = path.join(repoRoot, 'scripts', 'cluster.sh');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-cluster-script-'));
@@ -54,19 +58,6 @@ after(() => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
-
-/** Sends `content` until acknowledged (the same clientMessageId each time); its message id. */
-async function sendUntilAcknowledged(s: StompSession, chatId: number, content: string): Promise<string> {
-  for (let attempt = 0; attempt < 60; attempt++) {
-    const r = await s.send('/app/chat.sendMessage', { chatRoomId: chatId, content, clientMessageId: `c-${content}` }, 12_000).catch(() => undefined);
-    if (r?.ok) {
-      assert.ok(r.messageId, `the RECEIPT for "${content}" names its message`);
-      return r.messageId;
-    }
-    await new Promise((res) => setTimeout(res, 250));
-  }
-  throw new Error(`"${content}" was never acknowledged`);
-}
 
 describe('scripts/cluster.sh up', () => {
   test('three nodes, two workers, Kafka, S3 and HAProxy, every one ready', () => {
@@ -102,7 +93,7 @@ describe('five senders on three nodes in one room', () => {
     const perSender = 20;
     const contents = senders.map((_, i) => Array.from({ length: perSender }, (_, k) => `s${i + 1}-${k + 1}`));
     await Promise.all(senders.map(async (s, i) => {
-      for (const c of contents[i]!) await sendUntilAcknowledged(s, room.chatId, c);
+      for (const c of contents[i]!) await sendUntil(s, room.chatId, c);
     }));
     const total = senders.length * perSender;
     const h = await history(users[0]!, room.chatId);
@@ -143,13 +134,11 @@ describe('a worker killed -9 and not restarted', () => {
     const room = await createRoom(a, [b]);
     const sender = await connectStomp(target(port + 1), b.accessToken);
     const contents = Array.from({ length: 10 }, (_, i) => `k${i + 1}`);
-    for (const c of contents.slice(0, 5)) await sendUntilAcknowledged(sender, room.chatId, c);
+    for (const c of contents.slice(0, 5)) await sendUntil(sender, room.chatId, c);
     // The worker that owns the room's partition: the partition from the log, the owner from the
     // workers' /metrics (lag is reported for assigned partitions only).
     const kafka = readFileSync(path.join(dir, 'kafka.address'), 'utf8').trim();
-    const records = execFileSync('kcat', ['-C', '-b', kafka, '-t', 'chat-messages', '-o', 'beginning', '-e', '-q', '-f', '%k %p\n'], { encoding: 'utf8' });
-    const partition = records.split('\n').find((l) => l.startsWith(`${room.chatId} `))?.split(' ')[1];
-    assert.ok(partition, `the room's records in chat-messages:\n${records}`);
+    const partition = partitionOfKey(kafka, 'chat-messages', String(room.chatId));
     const owner = await pollUntil('the owner of the room\'s partition', async () => {
       for (const w of ['w1', 'w2']) {
         const wport = port + 50 + Number(w.slice(1));
@@ -160,7 +149,7 @@ describe('a worker killed -9 and not restarted', () => {
     }, 10_000);
     cluster('kill', owner);
     assert.ok(!existsSync(path.join(dir, `node${owner}.pid`)));
-    for (const c of contents.slice(5)) await sendUntilAcknowledged(sender, room.chatId, c);
+    for (const c of contents.slice(5)) await sendUntil(sender, room.chatId, c);
     const h = await pollUntil('history complete', async () => {
       const m = await history(a, room.chatId);
       return m.length === contents.length ? m : undefined;

@@ -21,8 +21,11 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { viaKafka, type NodeProcess } from '../e2e/src/harness.ts';
-import { assertDenseOnce, clusterWithPair, history, privateEngine } from './cluster_support.ts';
-import { connectStomp, type StompSession } from '../e2e/src/stomp.ts';
+import {
+  assertDenseOnce, assertUnavailable, clusterWithPair, history, privateEngine, receiverAndSender,
+  sendOnce, sendUntilAcknowledged,
+} from './cluster_support.ts';
+import { connectStomp } from '../e2e/src/stomp.ts';
 import { pollUntil } from '../e2e/src/util.ts';
 
 if (!viaKafka) throw new Error('the Kafka log suite needs PARLEY_E2E_MARIADB_DSN, PARLEY_E2E_REDIS and PARLEY_E2E_KAFKA');
@@ -42,23 +45,17 @@ async function metric(worker: NodeProcess, name: string): Promise<number> {
 
 describe('the persistence worker killed -9', () => {
   test('every acknowledged message is stored once, and the other node delivers each once, in seq order', async () => {
-    const { srv, a, b, room, n1, n2, worker } = await clusterWithWorker();
-    const receiver = await connectStomp(n2, a.accessToken);
-    const inbox = await receiver.subscribe(`/topic/rooms/${room.chatId}`);
-    const session = { s: await connectStomp(n1, b.accessToken) as StompSession };
+    const c = await clusterWithWorker();
+    const { srv, a, room, worker } = c;
+    const { receiver, inbox, sender } = await receiverAndSender(c);
     const acknowledged: string[] = [];
     // A stream of sends, each retried with its clientMessageId until acknowledged, while the
     // worker dies and comes back under it.
     const contents = Array.from({ length: 40 }, (_, i) => `w${i + 1}`);
     const sending = (async () => {
-      for (const c of contents) {
-        for (let attempt = 0; ; attempt++) {
-          assert.ok(attempt < 40, `"${c}" was never acknowledged`);
-          const r = await session.s.send('/app/chat.sendMessage', { chatRoomId: room.chatId, content: c, clientMessageId: `c-${c}` }, 8000).catch(() => undefined);
-          if (r?.ok) break;
-          await new Promise((res) => setTimeout(res, 200));
-        }
-        acknowledged.push(c);
+      for (const content of contents) {
+        await sendUntilAcknowledged(sender, room.chatId, content, { attempts: 40, timeoutMs: 8000 });
+        acknowledged.push(content);
       }
     })();
     await pollUntil('some sends acknowledged', () => acknowledged.length >= 10 || undefined, 15_000);
@@ -72,7 +69,7 @@ describe('the persistence worker killed -9', () => {
     assert.deepEqual(inbox.items.map((m) => m.seq), contents.map((_, i) => i + 1));
     assertDenseOnce(await history(a, room.chatId), contents);
     assert.ok(srv.running);
-    await Promise.all([receiver.close(), session.s.close()]);
+    await Promise.all([receiver.close(), sender.close()]);
   });
 });
 
@@ -130,19 +127,14 @@ describe('the Kafka broker killed -9 and restarted', () => {
 
   test('nothing is acknowledged while it is down, and every acknowledged message is stored and delivered once, in order', async () => {
     const address = kafka('start');
-    const { a, b, room, n1, n2 } = await clusterWithWorker({ PARLEY_CLUSTER_KAFKA: address, PARLEY_CLUSTER_VERDICT_TIMEOUT_MS: '3000' });
-    const receiver = await connectStomp(n2, a.accessToken);
-    const inbox = await receiver.subscribe(`/topic/rooms/${room.chatId}`);
-    const sender = await connectStomp(n1, b.accessToken);
-    const send = (c: string) => sender.send('/app/chat.sendMessage', { chatRoomId: room.chatId, content: c, clientMessageId: `c-${c}` }, 10_000);
+    const c = await clusterWithWorker({ PARLEY_CLUSTER_KAFKA: address, PARLEY_CLUSTER_VERDICT_TIMEOUT_MS: '3000' });
+    const { a, room } = c;
+    const { receiver, inbox, sender } = await receiverAndSender(c);
+    const send = (content: string) => sendOnce(sender, room.chatId, content, 10_000);
     const contents = Array.from({ length: 20 }, (_, i) => `b${i + 1}`);
     for (const c of contents.slice(0, 5)) assert.ok((await send(c)).ok, `"${c}" before the kill`);
     kafka('kill');
-    const during = await Promise.all(contents.slice(5, 10).map(send));
-    for (const r of during) {
-      assert.equal(r.ok, false, 'not acknowledged while the broker is down');
-      if (!r.ok) assert.equal(r.error.code, 'UNAVAILABLE');
-    }
+    assertUnavailable(await Promise.all(contents.slice(5, 10).map(send)), 'while the broker is down');
     kafka('restart');
     // The client resends what was not acknowledged, with the same clientMessageIds, then goes on.
     for (const c of contents.slice(5)) {
@@ -169,23 +161,18 @@ describe('MariaDB killed -9 under the worker', () => {
   test('the worker retries in order until it is back: each record stored once, in the order sent', async () => {
     const dsn = new URL(mariadb('start'));
     dsn.pathname = '/kafka_log_outage';
-    const { a, b, room, n1, n2, worker } = await clusterWithWorker({
+    const c = await clusterWithWorker({
       PARLEY_STORAGE_MARIADB_DSN: dsn.toString(),
       PARLEY_CLUSTER_VERDICT_TIMEOUT_MS: '2000',
     });
-    const receiver = await connectStomp(n2, a.accessToken);
-    const inbox = await receiver.subscribe(`/topic/rooms/${room.chatId}`);
-    const sender = await connectStomp(n1, b.accessToken);
-    const send = (c: string) => sender.send('/app/chat.sendMessage', { chatRoomId: room.chatId, content: c, clientMessageId: `c-${c}` }, 10_000);
+    const { a, room, worker } = c;
+    const { receiver, inbox, sender } = await receiverAndSender(c);
+    const send = (content: string) => sendOnce(sender, room.chatId, content, 10_000);
     const contents = Array.from({ length: 15 }, (_, i) => `m${i + 1}`);
     for (const c of contents.slice(0, 5)) assert.ok((await send(c)).ok, `"${c}" before the kill`);
     mariadb('kill');
     // The records reach Kafka; the worker cannot write them, so no verdict comes in time.
-    const during = await Promise.all(contents.slice(5, 10).map(send));
-    for (const r of during) {
-      assert.equal(r.ok, false, 'not acknowledged while the database is down');
-      if (!r.ok) assert.equal(r.error.code, 'UNAVAILABLE');
-    }
+    assertUnavailable(await Promise.all(contents.slice(5, 10).map(send)), 'while the database is down');
     await pollUntil('the worker retrying', async () => ((await metric(worker, 'parley_persist_retries_total')) > 0 ? true : undefined), 10_000);
     assert.ok(sender.connected && receiver.connected, 'an outage closes no session');
     mariadb('restart');

@@ -14,9 +14,9 @@ import { execFileSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { viaKafka } from '../e2e/src/harness.ts';
 import {
-  assertDenseOnce, clusterWithPair, history, privateKafkaCluster,
+  assertDenseOnce, clusterWithPair, history, partitionOfKey, privateKafkaCluster,
+  receiverAndSender, sendUntilAcknowledged,
 } from './cluster_support.ts';
-import { connectStomp } from '../e2e/src/stomp.ts';
 import { pollUntil } from '../e2e/src/util.ts';
 
 if (!viaKafka) {
@@ -51,17 +51,6 @@ function partitions(bootstrap: string, topic: string): PartitionMeta[] {
   return t.partitions;
 }
 
-/** The partition the records keyed `key` went to, read back from the topic. */
-function partitionOfKey(bootstrap: string, topic: string, key: string): number {
-  const out = execFileSync('kcat',
-    ['-C', '-b', bootstrap, '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%k %p\\n'],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  const found = new Set(out.split('\n').filter((l) => l.startsWith(`${key} `))
-    .map((l) => Number(l.split(' ')[1])));
-  assert.equal(found.size, 1, `the records keyed ${key} in one partition:\n${out}`);
-  return [...found][0]!;
-}
-
 describe('three brokers, the leader of the room\'s partition killed -9', () => {
   const kafka = privateKafkaCluster(BROKERS);
 
@@ -69,30 +58,22 @@ describe('three brokers, the leader of the room\'s partition killed -9', () => {
     + 'in order', async (t) => {
     const bootstrap = kafka('start');
     assert.equal(bootstrap.split(',').length, BROKERS, bootstrap);
-    const { srv, a, b, room, n1, n2 } = await clusterWithPair({ PARLEY_CLUSTER_KAFKA: bootstrap });
+    const c = await clusterWithPair({ PARLEY_CLUSTER_KAFKA: bootstrap });
+    const { srv, a, room } = c;
     const topic = srv.storage.PARLEY_CLUSTER_KAFKA_TOPIC!;
     for (const p of partitions(bootstrap, topic)) {
       assert.equal(p.replicas.length, BROKERS, `partition ${p.partition}: replication factor 3`);
       assert.equal(p.isrs.length, BROKERS, `partition ${p.partition}: every replica in sync`);
     }
-    const receiver = await connectStomp(n2, a.accessToken);
-    const inbox = await receiver.subscribe(`/topic/rooms/${room.chatId}`);
-    const sender = await connectStomp(n1, b.accessToken);
+    const { receiver, inbox, sender } = await receiverAndSender(c);
     const acknowledged: string[] = [];
     let retries = 0;
     const contents = Array.from({ length: 40 }, (_, i) => `r${i + 1}`);
     const sending = (async () => {
-      for (const c of contents) {
-        for (let attempt = 1; ; attempt++) {
-          assert.ok(attempt <= MAX_ATTEMPTS, `"${c}" not acknowledged in ${MAX_ATTEMPTS} attempts`);
-          const body = { chatRoomId: room.chatId, content: c, clientMessageId: `c-${c}` };
-          const r = await sender.send('/app/chat.sendMessage', body, SEND_TIMEOUT_MS)
-            .catch(() => undefined);
-          if (r?.ok) break;
-          retries++;
-          await new Promise((res) => setTimeout(res, 200));
-        }
-        acknowledged.push(c);
+      for (const content of contents) {
+        retries += (await sendUntilAcknowledged(sender, room.chatId, content,
+          { attempts: MAX_ATTEMPTS, timeoutMs: SEND_TIMEOUT_MS })).retries;
+        acknowledged.push(content);
       }
     })();
     // A failed send fails the waits below at once, not at their deadlines.
