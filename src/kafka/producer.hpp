@@ -68,7 +68,8 @@ class producer {
   // exists. Throws std::runtime_error with the broker's reason, or after `timeout`.
   void ensure_topic(const std::string& topic, int partitions, std::chrono::milliseconds timeout);
 
-  // Records queued locally or in flight.
+  // Records queued locally or in flight, plus delivery reports and events the poll thread has
+  // not served yet (rd_kafka_outq_len): it reaches 0 shortly after the last report.
   int in_flight() const;
 
  private:
