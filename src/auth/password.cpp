@@ -1,10 +1,12 @@
 #include "auth/password.hpp"
 
 #include "core/ids.hpp"
+#include "obs/metrics.hpp"
 
 #include <sodium.h>
 
 #include <array>
+#include <chrono>
 #include <stdexcept>
 
 namespace parley::auth {
@@ -23,6 +25,20 @@ bool plausible_hash(std::string_view stored) {
          stored.find('\0') == std::string_view::npos;
 }
 
+// Times one Argon2 call into parley_argon2_seconds (docs/metrics.md).
+class argon2_timer {
+ public:
+  explicit argon2_timer(bool hash) : hash_(hash) {}
+  ~argon2_timer() {
+    std::chrono::duration<double> took = std::chrono::steady_clock::now() - started_;
+    obs::observe_argon2(hash_, took.count());
+  }
+
+ private:
+  bool hash_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
 }  // namespace
 
 password_hasher::password_hasher(argon2_limits limits) : limits_(limits) {
@@ -35,6 +51,7 @@ password_hasher::password_hasher(argon2_limits limits) : limits_(limits) {
 
 std::string password_hasher::hash(std::string_view password) const {
   std::array<char, crypto_pwhash_argon2id_STRBYTES> out{};
+  argon2_timer timer(true);
   if (crypto_pwhash_argon2id_str(out.data(), password.data(), password.size(), limits_.ops,
                                  limits_.memory_bytes) != 0)
     throw std::runtime_error("Argon2id hashing failed (out of memory?)");
@@ -44,6 +61,7 @@ std::string password_hasher::hash(std::string_view password) const {
 bool password_hasher::verify(std::string_view password, std::string_view stored) const {
   if (!plausible_hash(stored)) return false;
   std::string terminated(stored);
+  argon2_timer timer(false);
   return crypto_pwhash_argon2id_str_verify(terminated.c_str(), password.data(),
                                            password.size()) == 0;
 }

@@ -1,12 +1,189 @@
 #include "obs/metrics.hpp"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <array>
 #include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 namespace parley::obs {
 
 counters& global() {
   static counters c;
   return c;
+}
+
+namespace {
+
+constexpr std::array<std::string_view, 21> routes = {
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/.well-known/jwks.json",
+    "/auth/{action}",
+    "/media/{key}",
+    "/users/me",
+    "/users/lookup",
+    "/users/search",
+    "/storage/presigned-url",
+    "/chat/user-status/batch",
+    "/chat/messages/{id}",
+    "/chat/rooms",
+    "/chat/rooms/my",
+    "/chat/rooms/{id}",
+    "/chat/rooms/{id}/members",
+    "/chat/rooms/{id}/members/{user}",
+    "/chat/rooms/{id}/members/{user}/admin",
+    "/chat/rooms/{id}/messages",
+    "/chat/rooms/{id}/read",
+    "other"};
+constexpr std::array<std::string_view, 4> status_classes = {"2xx", "3xx", "4xx", "5xx"};
+
+struct timings {
+  std::vector<histogram> http;  // routes x status classes
+  histogram argon2_hash{latency_buckets()};
+  histogram argon2_verify{latency_buckets()};
+  timings() {
+    http.reserve(routes.size() * status_classes.size());
+    for (std::size_t i = 0; i < routes.size() * status_classes.size(); ++i)
+      http.emplace_back(latency_buckets());
+  }
+};
+
+timings& timing() {
+  static timings t;
+  return t;
+}
+
+std::vector<std::string_view> split(std::string_view path) {
+  std::vector<std::string_view> seg;
+  std::size_t i = 0;
+  while (i < path.size()) {
+    auto j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    if (j > i) seg.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return seg;
+}
+
+// CPU seconds, resident bytes and open descriptors of this process, from /proc (Linux).
+void process_metrics(std::string& out) {
+  auto gauge = [&](const char* name, const char* type, const char* help, double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+           name + " " + buf + "\n";
+  };
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  gauge("process_cpu_seconds_total", "counter", "Total user and system CPU time in seconds.",
+        double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+            double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+  long pages = 0, resident = 0;
+  if (std::ifstream statm("/proc/self/statm"); statm >> pages >> resident)
+    gauge("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
+          double(resident) * double(::sysconf(_SC_PAGESIZE)));
+  std::error_code ec;
+  std::size_t fds = 0;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+    ++fds;
+  gauge("process_open_fds", "gauge", "Number of open file descriptors.", double(fds));
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0)
+    gauge("process_max_fds", "gauge", "Maximum number of open file descriptors.",
+          double(rl.rlim_cur));
+  static const double started = [] {
+    // Field 22 of /proc/self/stat: start time in clock ticks after boot.
+    std::ifstream stat("/proc/self/stat");
+    std::string line;
+    std::getline(stat, line);
+    std::istringstream rest(line.substr(line.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i < 22 && rest >> field; ++i) {
+    }
+    double ticks = 0;
+    rest >> ticks;
+    double boot = 0;
+    std::ifstream uptime("/proc/uptime");
+    uptime >> boot;
+    timespec now{};
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    return double(now.tv_sec) - boot + ticks / double(::sysconf(_SC_CLK_TCK));
+  }();
+  gauge("process_start_time_seconds", "gauge", "Start time of the process since unix epoch.",
+        started);
+}
+
+// HELP text of the gauges and counters a caller passes to render() (docs/metrics.md).
+std::string help_of(std::string_view name) {
+  static const std::pair<std::string_view, std::string_view> known[] = {
+      {"parley_up", "1 while the process answers"},
+      {"parley_connections", "TCP connections open (HTTP, WebSocket, SockJS)"},
+      {"parley_stomp_sessions", "STOMP sessions open"},
+      {"parley_persist_records_total", "records of the log applied to MariaDB"},
+      {"parley_persist_poison_total", "records sent to the dead-letter topic"},
+      {"parley_persist_retries_total", "batches retried after a MariaDB failure"},
+      {"parley_persist_unpublished_total", "verdicts that could not be published on Redis"},
+      {"parley_persist_batches_total", "MariaDB transactions that applied records"},
+      {"parley_persist_partition_lag_records", "records of the partition not yet applied"},
+      {"parley_persist_lag_records", "records not yet applied, over every partition"}};
+  for (auto& [n, h] : known)
+    if (n == name) return std::string(h);
+  std::string words(name);  // a name nobody described: its words
+  for (auto& c : words)
+    if (c == '_') c = ' ';
+  return words;
+}
+
+}  // namespace
+
+std::string_view http_route(std::string_view path) {
+  auto seg = split(path);
+  auto n = seg.size();
+  auto at = [&](std::size_t i) { return i < n ? seg[i] : std::string_view(); };
+  if (n == 1 && (seg[0] == "healthz" || seg[0] == "readyz" || seg[0] == "metrics"))
+    return seg[0] == "healthz" ? routes[0] : seg[0] == "readyz" ? routes[1] : routes[2];
+  if ((n == 2 && at(0) == ".well-known" && at(1) == "jwks.json") ||
+      (n == 3 && at(0) == "auth" && at(1) == ".well-known" && at(2) == "jwks.json"))
+    return routes[3];
+  if (n == 2 && at(0) == "auth") return routes[4];
+  if (n >= 1 && at(0) == "media") return routes[5];
+  if (n == 2 && at(0) == "users") {
+    if (at(1) == "me") return routes[6];
+    if (at(1) == "lookup") return routes[7];
+    if (at(1) == "search") return routes[8];
+  }
+  if (n == 2 && at(0) == "storage" && at(1) == "presigned-url") return routes[9];
+  if (n < 2 || at(0) != "chat") return routes[20];
+  if (n == 3 && at(1) == "user-status" && at(2) == "batch") return routes[10];
+  if (n == 3 && at(1) == "messages") return routes[11];
+  if (at(1) != "rooms") return routes[20];
+  if (n == 2) return routes[12];
+  if (n == 3) return at(2) == "my" ? routes[13] : routes[14];
+  if (n == 4 && at(3) == "members") return routes[15];
+  if (n == 5 && at(3) == "members") return routes[16];
+  if (n == 6 && at(3) == "members" && at(5) == "admin") return routes[17];
+  if (n == 4 && at(3) == "messages") return routes[18];
+  if (n == 4 && at(3) == "read") return routes[19];
+  return routes[20];
+}
+
+void observe_http(std::string_view route, int status, double seconds) {
+  std::size_t r = routes.size() - 1;
+  for (std::size_t i = 0; i < routes.size(); ++i)
+    if (routes[i] == route) r = i;
+  std::size_t c = status >= 500 ? 3 : status >= 400 ? 2 : status >= 300 ? 1 : 0;
+  timing().http[r * status_classes.size() + c].observe(seconds);
+}
+
+void observe_argon2(bool hash, double seconds) {
+  (hash ? timing().argon2_hash : timing().argon2_verify).observe(seconds);
 }
 
 std::string render(const std::vector<std::pair<std::string, double>>& gauges,
@@ -33,12 +210,31 @@ std::string render(const std::vector<std::pair<std::string, double>>& gauges,
           c.store_commits);
   counter("parley_store_jobs_total", "write jobs committed in them (divide for the batch size)",
           c.store_jobs);
+  auto& t = timing();
+  out += "# HELP parley_http_request_duration_seconds REST request received to answer handed to "
+         "the connection\n# TYPE parley_http_request_duration_seconds histogram\n";
+  for (std::size_t r = 0; r < routes.size(); ++r)
+    for (std::size_t k = 0; k < status_classes.size(); ++k) {
+      auto snap = t.http[r * status_classes.size() + k].read();
+      if (snap.cumulative.back() == 0) continue;  // only the pairs that were seen
+      render_histogram(out, "parley_http_request_duration_seconds",
+                       "route=\"" + std::string(routes[r]) + "\",status=\"" +
+                           std::string(status_classes[k]) + "\"",
+                       snap);
+    }
+  out += "# HELP parley_argon2_seconds one password hash or verification\n"
+         "# TYPE parley_argon2_seconds histogram\n";
+  render_histogram(out, "parley_argon2_seconds", "op=\"hash\"", t.argon2_hash.read());
+  render_histogram(out, "parley_argon2_seconds", "op=\"verify\"", t.argon2_verify.read());
+  process_metrics(out);
   auto samples = [&](const std::vector<std::pair<std::string, double>>& values,
                      const char* type) {
     std::string_view family;  // a name's part before its labels: one TYPE line per family
     for (auto& [name, v] : values) {
       std::string_view base = std::string_view(name).substr(0, name.find('{'));
-      if (base != family) out += "# TYPE " + std::string(base) + " " + type + "\n";
+      if (base != family)
+        out += "# HELP " + std::string(base) + " " + help_of(base) + "\n# TYPE " +
+               std::string(base) + " " + type + "\n";
       family = base;
       char buf[64];
       std::snprintf(buf, sizeof buf, "%.17g", v);

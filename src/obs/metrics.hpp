@@ -2,9 +2,12 @@
 // Process-wide counters exported at /metrics in the Prometheus text format. Relaxed atomics: a
 // scrape needs totals, not ordering; hot paths add once per batch (e.g. once per fan-out, not
 // once per delivery).
+#include "obs/histogram.hpp"
+
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -26,7 +29,18 @@ struct counters {
 
 counters& global();
 
-// The exposition text: every counter, plus the gauges and counters given by the caller (a name
+// The route templates of the REST API (docs/metrics.md): the `route` label of
+// parley_http_request_duration_seconds. Anything else is "other", so that a scanner cannot make
+// label values.
+std::string_view http_route(std::string_view path);
+
+// Observes one REST answer: its route template, its status and how long it took.
+void observe_http(std::string_view route, int status, double seconds);
+
+// One password hash or verification (parley_argon2_seconds{op}).
+void observe_argon2(bool hash, double seconds);
+
+// The exposition text: every counter and histogram, the process metrics, plus the gauges and counters given by the caller (a name
 // may carry labels, `name{label="v"}`; samples of one family must be adjacent).
 std::string render(const std::vector<std::pair<std::string, double>>& gauges,
                    const std::vector<std::pair<std::string, double>>& counters = {});

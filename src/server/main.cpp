@@ -224,16 +224,23 @@ int serve(const serve_flags& flags) {
                          (!kafka_log || kafka_log->connected());
                 },
                 [&] {
+                  auto& m = obs::global();
+                  auto opened = m.stomp_sessions_opened.load(std::memory_order_relaxed);
+                  auto closed = m.stomp_sessions_closed.load(std::memory_order_relaxed);
                   return obs::render(
                       {{"parley_up", 1},
-                       {"parley_connections", srv_ptr ? double(srv_ptr->connection_count()) : 0}});
+                       {"parley_connections", srv_ptr ? double(srv_ptr->connection_count()) : 0},
+                       {"parley_stomp_sessions", double(opened >= closed ? opened - closed : 0)}});
                 }},
                &media_svc);
 
   http::server_handlers handlers;
   handlers.rest = [&](http::request req, std::function<void(http::response)> done) {
-    asio::post(workers, [&api, req = std::move(req), done = std::move(done)] {
+    asio::post(workers, [&api, req = std::move(req), done = std::move(done),
+                         received = std::chrono::steady_clock::now()] {
       auto res = api.handle(req);
+      std::chrono::duration<double> took = std::chrono::steady_clock::now() - received;
+      obs::observe_http(obs::http_route(req.path), res.status, took.count());
       auto& m = obs::global();
       m.http_requests.fetch_add(1, std::memory_order_relaxed);
       if (res.status >= 500)
