@@ -1,5 +1,7 @@
 #include "obs/metrics.hpp"
 
+#include "core/path.hpp"
+
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -57,18 +59,6 @@ struct timings {
 timings& timing() {
   static timings t;
   return t;
-}
-
-std::vector<std::string_view> split(std::string_view path) {
-  std::vector<std::string_view> seg;
-  std::size_t i = 0;
-  while (i < path.size()) {
-    auto j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    if (j > i) seg.push_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return seg;
 }
 
 // CPU seconds, resident bytes and open descriptors of this process, from /proc (Linux).
@@ -141,43 +131,44 @@ std::string help_of(std::string_view name) {
   return words;
 }
 
-}  // namespace
-
-std::string_view http_route(std::string_view path) {
-  auto seg = split(path);
+// The index in `routes` of the template `path` matches.
+std::size_t route_index(std::string_view path) {
+  auto seg = core::path_segments(path);
   auto n = seg.size();
   auto at = [&](std::size_t i) { return i < n ? seg[i] : std::string_view(); };
   if (n == 1 && (seg[0] == "healthz" || seg[0] == "readyz" || seg[0] == "metrics"))
-    return seg[0] == "healthz" ? routes[0] : seg[0] == "readyz" ? routes[1] : routes[2];
+    return seg[0] == "healthz" ? 0 : seg[0] == "readyz" ? 1 : 2;
   if ((n == 2 && at(0) == ".well-known" && at(1) == "jwks.json") ||
       (n == 3 && at(0) == "auth" && at(1) == ".well-known" && at(2) == "jwks.json"))
-    return routes[3];
-  if (n == 2 && at(0) == "auth") return routes[4];
-  if (n >= 1 && at(0) == "media") return routes[5];
+    return 3;
+  if (n == 2 && at(0) == "auth") return 4;
+  if (n >= 1 && at(0) == "media") return 5;
   if (n == 2 && at(0) == "users") {
-    if (at(1) == "me") return routes[6];
-    if (at(1) == "lookup") return routes[7];
-    if (at(1) == "search") return routes[8];
+    if (at(1) == "me") return 6;
+    if (at(1) == "lookup") return 7;
+    if (at(1) == "search") return 8;
   }
-  if (n == 2 && at(0) == "storage" && at(1) == "presigned-url") return routes[9];
-  if (n < 2 || at(0) != "chat") return routes[20];
-  if (n == 3 && at(1) == "user-status" && at(2) == "batch") return routes[10];
-  if (n == 3 && at(1) == "messages") return routes[11];
-  if (at(1) != "rooms") return routes[20];
-  if (n == 2) return routes[12];
-  if (n == 3) return at(2) == "my" ? routes[13] : routes[14];
-  if (n == 4 && at(3) == "members") return routes[15];
-  if (n == 5 && at(3) == "members") return routes[16];
-  if (n == 6 && at(3) == "members" && at(5) == "admin") return routes[17];
-  if (n == 4 && at(3) == "messages") return routes[18];
-  if (n == 4 && at(3) == "read") return routes[19];
-  return routes[20];
+  if (n == 2 && at(0) == "storage" && at(1) == "presigned-url") return 9;
+  if (n < 2 || at(0) != "chat") return 20;
+  if (n == 3 && at(1) == "user-status" && at(2) == "batch") return 10;
+  if (n == 3 && at(1) == "messages") return 11;
+  if (at(1) != "rooms") return 20;
+  if (n == 2) return 12;
+  if (n == 3) return at(2) == "my" ? 13 : 14;
+  if (n == 4 && at(3) == "members") return 15;
+  if (n == 5 && at(3) == "members") return 16;
+  if (n == 6 && at(3) == "members" && at(5) == "admin") return 17;
+  if (n == 4 && at(3) == "messages") return 18;
+  if (n == 4 && at(3) == "read") return 19;
+  return 20;
 }
 
-void observe_http(std::string_view route, int status, double seconds) {
-  std::size_t r = routes.size() - 1;
-  for (std::size_t i = 0; i < routes.size(); ++i)
-    if (routes[i] == route) r = i;
+}  // namespace
+
+std::string_view http_route(std::string_view path) { return routes[route_index(path)]; }
+
+void observe_http(std::string_view path, int status, double seconds) {
+  std::size_t r = route_index(path);
   std::size_t c = status >= 500 ? 3 : status >= 400 ? 2 : status >= 300 ? 1 : 0;
   timing().http[r * status_classes.size() + c].observe(seconds);
 }

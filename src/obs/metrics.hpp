@@ -34,8 +34,8 @@ counters& global();
 // label values.
 std::string_view http_route(std::string_view path);
 
-// Observes one REST answer: its route template, its status and how long it took.
-void observe_http(std::string_view route, int status, double seconds);
+// Observes one REST answer under its path's route template, its status class and how long it took.
+void observe_http(std::string_view path, int status, double seconds);
 
 // One password hash or verification (parley_argon2_seconds{op}).
 void observe_argon2(bool hash, double seconds);

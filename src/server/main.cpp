@@ -240,7 +240,7 @@ int serve(const serve_flags& flags) {
                          received = std::chrono::steady_clock::now()] {
       auto res = api.handle(req);
       std::chrono::duration<double> took = std::chrono::steady_clock::now() - received;
-      obs::observe_http(obs::http_route(req.path), res.status, took.count());
+      obs::observe_http(req.path, res.status, took.count());
       auto& m = obs::global();
       m.http_requests.fetch_add(1, std::memory_order_relaxed);
       if (res.status >= 500)

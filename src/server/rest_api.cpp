@@ -1,6 +1,7 @@
 #include "server/rest_api.hpp"
 
 #include "chat/views.hpp"
+#include "core/path.hpp"
 #include "media/service.hpp"
 
 #include <spdlog/spdlog.h>
@@ -21,22 +22,6 @@ http::response json_response(int status, const json::value& body) {
   r.status = status;
   if (status != 204) r.body = json::serialize(body);
   return r;
-}
-
-std::vector<std::string_view> segments(std::string_view path) {
-  std::vector<std::string_view> out;
-  std::size_t i = 0;
-  while (i < path.size()) {
-    if (path[i] == '/') {
-      ++i;
-      continue;
-    }
-    auto j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    out.push_back(path.substr(i, j - i));
-    i = j;
-  }
-  return out;
 }
 
 std::optional<std::int64_t> room_id(std::string_view s) {
@@ -86,7 +71,7 @@ http::response rest_api::handle(const http::request& req) {
 
 http::response rest_api::route(const http::request& req) {
   const auto& m = req.method;
-  auto seg = segments(req.path);
+  auto seg = core::path_segments(req.path);
   auto is = [&](std::initializer_list<std::string_view> want) {
     if (seg.size() != want.size()) return false;
     std::size_t i = 0;
