@@ -2,6 +2,7 @@
 
 #include "cluster/log_record.hpp"
 #include "cluster/verdict.hpp"
+#include "obs/metrics.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -133,7 +134,11 @@ void kafka_log::produce(std::string record_id, std::string key, std::string valu
                             std::chrono::steady_clock::now() + opts_.verdict_timeout});
   }
   producer_->produce(opts_.topic, key, value, {{"traceparent", new_traceparent()}},
-                     [this, record_id](const kafka::delivery& d) {
+                     [this, record_id, produced = std::chrono::steady_clock::now()](
+                         const kafka::delivery& d) {
+                       const std::chrono::duration<double> took =
+                           std::chrono::steady_clock::now() - produced;
+                       obs::timings().kafka_delivery.observe(took.count());
                        if (d.ok()) return;
                        spdlog::warn("kafka log: record {} not stored: {}", record_id, d.error);
                        finish(record_id, nullptr);

@@ -72,6 +72,8 @@ class kafka_log final : public chat::message_log {
   // Writes waiting for a verdict.
   std::size_t waiting() const;
   bool connected() const { return subscriber_->connected(); }
+  // Records queued or in flight in the producer (kafka::producer::in_flight()).
+  std::size_t producer_queue() const { return producer_->in_flight(); }
 
  private:
   // Answers the write: with the verdict, or (nullopt) UNAVAILABLE.

@@ -4,6 +4,7 @@
 #include "cluster/log_record.hpp"
 #include "cluster/redis_bus.hpp"
 #include "cluster/verdict.hpp"
+#include "obs/metrics.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -93,9 +94,14 @@ void persistence_worker::run(const std::atomic<bool>& stop) {
       lag_ = std::move(lag);
     }
     if (batch.empty()) continue;
+    const auto started = std::chrono::steady_clock::now();
     if (!process(batch, stop)) return;  // stopped while waiting: the next owner replays
     try {
       consumer_->commit(batch);
+      const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+      auto& h = obs::timings();
+      h.persist_batch.observe(took.count());
+      h.persist_batch_records.observe(double(batch.size()));
       std::lock_guard lock(mutex_);
       ++stats_.batches;
     } catch (const std::exception& e) {

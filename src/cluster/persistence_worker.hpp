@@ -63,6 +63,8 @@ class persistence_worker {
     std::uint64_t batches = 0;     // offsets committed
   };
   stats counters() const;
+  // Whether the verdict publisher's Redis connection is up.
+  bool redis_connected() const { return redis_->connected(); }
   // As of the last poll.
   std::vector<kafka::partition_lag> lag() const;
 

@@ -3,6 +3,7 @@
 #include "core/path.hpp"
 
 #include <sys/resource.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <array>
@@ -45,19 +46,19 @@ constexpr std::array<std::string_view, 21> routes = {
     "other"};
 constexpr std::array<std::string_view, 4> status_classes = {"2xx", "3xx", "4xx", "5xx"};
 
-struct timings {
+struct request_timings {
   std::vector<histogram> http;  // routes x status classes
   histogram argon2_hash{latency_buckets()};
   histogram argon2_verify{latency_buckets()};
-  timings() {
+  request_timings() {
     http.reserve(routes.size() * status_classes.size());
     for (std::size_t i = 0; i < routes.size() * status_classes.size(); ++i)
       http.emplace_back(latency_buckets());
   }
 };
 
-timings& timing() {
-  static timings t;
+request_timings& timing() {
+  static request_timings t;
   return t;
 }
 
@@ -110,12 +111,25 @@ void process_metrics(std::string& out) {
         started);
 }
 
+std::string number(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
 // HELP text of the gauges and counters a caller passes to render() (docs/metrics.md).
 std::string help_of(std::string_view name) {
   static const std::pair<std::string_view, std::string_view> known[] = {
       {"parley_up", "1 while the process answers"},
       {"parley_connections", "TCP connections open (HTTP, WebSocket, SockJS)"},
-      {"parley_stomp_sessions", "STOMP sessions open"},
+      {"parley_rooms_local_interest", "rooms with at least one subscriber on this node"},
+      {"parley_sqlite_wal_bytes", "size of the SQLite write-ahead log"},
+      {"parley_sqlite_db_bytes", "size of the SQLite database file"},
+      {"parley_data_dir_free_bytes",
+       "free space for unprivileged users on the data directory's file system"},
+      {"parley_data_dir_capacity_bytes", "size of the data directory's file system"},
+      {"parley_redis_connected", "1 while the node's Redis connections are up"},
+      {"parley_kafka_producer_queue", "records queued or in flight in the Kafka producer"},
       {"parley_persist_records_total", "records of the log applied to MariaDB"},
       {"parley_persist_poison_total", "records sent to the dead-letter topic"},
       {"parley_persist_retries_total", "batches retried after a MariaDB failure"},
@@ -177,63 +191,132 @@ void observe_argon2(bool hash, double seconds) {
   (hash ? timing().argon2_hash : timing().argon2_verify).observe(seconds);
 }
 
-std::string render(const std::vector<std::pair<std::string, double>>& gauges,
-                   const std::vector<std::pair<std::string, double>>& counters) {
+histograms& timings() {
+  static histograms h;
+  return h;
+}
+
+void add_disk_gauges(samples& gauges, const std::string& dir) {
+  struct statvfs fs{};
+  if (::statvfs(dir.c_str(), &fs) != 0) return;
+  auto unit = double(fs.f_frsize);
+  gauges.push_back({"parley_data_dir_free_bytes", double(fs.f_bavail) * unit});
+  gauges.push_back({"parley_data_dir_capacity_bytes", double(fs.f_blocks) * unit});
+}
+
+double file_bytes(const std::string& file) {
+  std::error_code ec;
+  auto n = std::filesystem::file_size(file, ec);
+  return ec ? 0 : double(n);
+}
+
+std::string render(const exposition& e) {
+  const bool node = e.who == exposition::role::serve;
   auto& c = global();
   std::string out;
-  auto counter = [&](const char* name, const char* help, const std::atomic<std::uint64_t>& v) {
-    out += "# HELP " + std::string(name) + " " + help + "\n# TYPE " + name + " counter\n" + name +
-           " " + std::to_string(v.load(std::memory_order_relaxed)) + "\n";
+  auto head = [&](std::string_view name, std::string_view type, std::string_view help) {
+    out.append("# HELP ").append(name).append(" ").append(help).append("\n# TYPE ").append(name);
+    out.append(" ").append(type).append("\n");
   };
-  counter("parley_http_requests_total", "REST requests answered", c.http_requests);
-  counter("parley_http_client_errors_total", "REST answers with a 4xx status",
-          c.http_client_errors);
-  counter("parley_http_server_errors_total", "REST answers with a 5xx status",
-          c.http_server_errors);
-  counter("parley_stomp_sessions_opened_total", "STOMP sessions opened", c.stomp_sessions_opened);
-  counter("parley_stomp_sessions_closed_total", "STOMP sessions closed", c.stomp_sessions_closed);
-  counter("parley_stomp_errors_total", "STOMP ERROR frames sent", c.stomp_errors);
-  counter("parley_slow_consumers_total", "sessions dropped for a full outbound queue",
-          c.slow_consumers);
-  counter("parley_messages_committed_total", "messages durably committed", c.messages_committed);
-  counter("parley_deliveries_total", "MESSAGE frames queued to subscribers", c.deliveries);
-  counter("parley_store_commits_total", "write transactions committed (one fsync each)",
-          c.store_commits);
-  counter("parley_store_jobs_total", "write jobs committed in them (divide for the batch size)",
-          c.store_jobs);
+  auto counter = [&](const char* name, const char* help, std::uint64_t v) {
+    head(name, "counter", help);
+    out.append(name).append(" ").append(std::to_string(v)).append("\n");
+  };
+  auto gauge = [&](const char* name, const char* help, double v) {
+    head(name, "gauge", help);
+    out.append(name).append(" ").append(number(v)).append("\n");
+  };
+  auto hist = [&](const char* name, const char* help, const histogram& h) {
+    head(name, "histogram", help);
+    render_histogram(out, name, "", h.read());
+  };
+  auto load = [](const auto& v) { return v.load(std::memory_order_relaxed); };
+  gauge("parley_up", "1 while the process answers", 1);
+  head("parley_build_info", "gauge", "always 1; the version and role of the process");
+  out.append("parley_build_info{version=\"").append(e.version).append("\",role=\"");
+  out.append(node ? "serve" : "persist").append("\"} 1\n");
   auto& t = timing();
-  out += "# HELP parley_http_request_duration_seconds REST request received to answer handed to "
-         "the connection\n# TYPE parley_http_request_duration_seconds histogram\n";
-  for (std::size_t r = 0; r < routes.size(); ++r)
-    for (std::size_t k = 0; k < status_classes.size(); ++k) {
-      auto snap = t.http[r * status_classes.size() + k].read();
-      if (snap.cumulative.back() == 0) continue;  // only the pairs that were seen
-      render_histogram(out, "parley_http_request_duration_seconds",
-                       "route=\"" + std::string(routes[r]) + "\",status=\"" +
-                           std::string(status_classes[k]) + "\"",
-                       snap);
-    }
-  out += "# HELP parley_argon2_seconds one password hash or verification\n"
-         "# TYPE parley_argon2_seconds histogram\n";
-  render_histogram(out, "parley_argon2_seconds", "op=\"hash\"", t.argon2_hash.read());
-  render_histogram(out, "parley_argon2_seconds", "op=\"verify\"", t.argon2_verify.read());
+  auto& h = timings();
+  if (node) {
+    counter("parley_http_requests_total", "REST requests answered", load(c.http_requests));
+    counter("parley_http_client_errors_total", "REST answers with a 4xx status",
+            load(c.http_client_errors));
+    counter("parley_http_server_errors_total", "REST answers with a 5xx status",
+            load(c.http_server_errors));
+    counter("parley_stomp_sessions_opened_total", "STOMP sessions opened",
+            load(c.stomp_sessions_opened));
+    counter("parley_stomp_sessions_closed_total", "STOMP sessions closed",
+            load(c.stomp_sessions_closed));
+    counter("parley_stomp_errors_total", "STOMP ERROR frames sent", load(c.stomp_errors));
+    counter("parley_slow_consumers_total", "sessions dropped for a full outbound queue",
+            load(c.slow_consumers));
+    counter("parley_messages_committed_total", "messages durably committed",
+            load(c.messages_committed));
+    counter("parley_deliveries_total", "MESSAGE frames queued to subscribers", load(c.deliveries));
+    counter("parley_store_commits_total", "write transactions committed (one fsync each)",
+            load(c.store_commits));
+    counter("parley_store_jobs_total", "write jobs committed in them (divide for the batch size)",
+            load(c.store_jobs));
+    auto opened = load(c.stomp_sessions_opened), closed = load(c.stomp_sessions_closed);
+    gauge("parley_stomp_sessions", "STOMP sessions open",
+          double(opened - std::min(opened, closed)));
+    gauge("parley_subscriptions", "STOMP subscriptions open",
+          double(std::max<std::int64_t>(0, load(c.subscriptions))));
+    gauge("parley_store_writer_queue_depth", "write jobs waiting for the writer",
+          double(std::max<std::int64_t>(0, load(c.writer_queue_depth))));
+    head("parley_http_request_duration_seconds", "histogram",
+         "REST request received to answer handed to the connection");
+    for (std::size_t r = 0; r < routes.size(); ++r)
+      for (std::size_t k = 0; k < status_classes.size(); ++k) {
+        auto snap = t.http[r * status_classes.size() + k].read();
+        if (snap.cumulative.back() == 0) continue;  // only the pairs that were seen
+        render_histogram(out, "parley_http_request_duration_seconds",
+                         "route=\"" + std::string(routes[r]) + "\",status=\"" +
+                             std::string(status_classes[k]) + "\"",
+                         snap);
+      }
+    head("parley_argon2_seconds", "histogram", "one password hash or verification");
+    render_histogram(out, "parley_argon2_seconds", "op=\"hash\"", t.argon2_hash.read());
+    render_histogram(out, "parley_argon2_seconds", "op=\"verify\"", t.argon2_verify.read());
+    hist("parley_send_receipt_seconds",
+         "a SEND frame parsed to its message durable and its RECEIPT queued", h.send_receipt);
+    hist("parley_fanout_message_seconds", "one message queued to a shard's subscribers of it",
+         h.fanout_message);
+    hist("parley_fanout_delivery_seconds", "the same time shared out per delivery",
+         h.fanout_delivery);
+    hist("parley_outbound_queue_bytes", "bytes waiting on a connection when a socket write starts",
+         h.outbound_queue);
+    hist("parley_store_commit_seconds", "one write transaction of the node's store",
+         h.store_commit);
+    hist("parley_store_commit_jobs", "write jobs in that transaction", h.store_commit_jobs);
+    if (e.cluster)
+      hist("parley_kafka_delivery_seconds", "a record produced to its delivery report",
+           h.kafka_delivery);
+  } else {
+    hist("parley_persist_batch_seconds", "one batch: decode, MariaDB transaction, offset commit",
+         h.persist_batch);
+    hist("parley_persist_batch_records", "records in that batch", h.persist_batch_records);
+  }
+  if (e.cluster || !node) {
+    counter("parley_redis_reconnects_total", "Redis connections re-established",
+            load(c.redis_reconnects));
+    hist("parley_redis_round_trip_seconds", "a Redis command sent to its reply",
+         h.redis_round_trip);
+    hist("parley_mariadb_pool_wait_seconds", "waiting for a pooled MariaDB connection",
+         h.mariadb_pool_wait);
+  }
   process_metrics(out);
-  auto samples = [&](const std::vector<std::pair<std::string, double>>& values,
-                     const char* type) {
+  auto samples = [&](const obs::samples& values, std::string_view type) {
     std::string_view family;  // a name's part before its labels: one TYPE line per family
     for (auto& [name, v] : values) {
       std::string_view base = std::string_view(name).substr(0, name.find('{'));
-      if (base != family)
-        out += "# HELP " + std::string(base) + " " + help_of(base) + "\n# TYPE " +
-               std::string(base) + " " + type + "\n";
+      if (base != family) head(base, type, help_of(base));
       family = base;
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "%.17g", v);
-      out += name + " " + buf + "\n";
+      out.append(name).append(" ").append(number(v)).append("\n");
     }
   };
-  samples(counters, "counter");
-  samples(gauges, "gauge");
+  samples(e.counters, "counter");
+  samples(e.gauges, "gauge");
   return out;
 }
 

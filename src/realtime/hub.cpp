@@ -3,6 +3,7 @@
 #include "obs/metrics.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 namespace parley::realtime {
 
@@ -10,6 +11,7 @@ void hub::subscribe(const std::string& destination, subscriber* s, std::string s
                     std::shared_ptr<const std::string> prefix) {
   auto [it, created] = subs_.try_emplace(destination);
   it->second.push_back(entry{s, std::move(subscription_id), std::move(prefix)});
+  obs::global().subscriptions.fetch_add(1, std::memory_order_relaxed);
   if (created && interest_) interest_->on_interest(destination, true);
 }
 
@@ -30,6 +32,7 @@ void hub::unsubscribe(const std::string& destination, subscriber* s,
   if (e != v.end()) {
     *e = std::move(v.back());  // order among subscribers does not matter; per-subscriber order does
     v.pop_back();
+    obs::global().subscriptions.fetch_sub(1, std::memory_order_relaxed);
   }
   erase_if_empty(it);
 }
@@ -40,8 +43,15 @@ void hub::deliver(const std::string& destination, const std::shared_ptr<const st
   // Subscribers never (un)subscribe synchronously from deliver(): a slow session defers its close
   // to a fresh handler (stomp_session::deliver), so the vector is stable during this loop.
   auto& v = it->second;
-  for (std::size_t i = 0; i < v.size(); ++i) v[i].sub->deliver(outbound{v[i].prefix, body});
-  obs::global().deliveries.fetch_add(v.size(), std::memory_order_relaxed);
+  const auto n = v.size();
+  if (n == 0) return;
+  const auto started = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < n; ++i) v[i].sub->deliver(outbound{v[i].prefix, body});
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  obs::global().deliveries.fetch_add(n, std::memory_order_relaxed);
+  auto& h = obs::timings();
+  h.fanout_message.observe(took.count());
+  h.fanout_delivery.observe(took.count() / double(n), n);
 }
 
 void hub::revoke(const std::string& room_destination, const std::string& user_id) {
@@ -55,6 +65,8 @@ void hub::revoke(const std::string& room_destination, const std::string& user_id
     });
     dropped.assign(std::make_move_iterator(keep), std::make_move_iterator(v.end()));
     v.erase(keep, v.end());
+    obs::global().subscriptions.fetch_sub(static_cast<std::int64_t>(dropped.size()),
+                                          std::memory_order_relaxed);
     erase_if_empty(it);
     for (auto& e : dropped) e.sub->revoked(e.id);
   }

@@ -13,6 +13,7 @@
 #include "chat/ports.hpp"
 #include "realtime/hub.hpp"
 
+#include <atomic>
 #include <cstddef>
 #include <mutex>
 #include <string>
@@ -25,11 +26,14 @@ class node_interest final : public interest_listener {
   explicit node_interest(chat::fanout& bus) : bus_(bus) {}
 
   void on_interest(const std::string& destination, bool present) override;
+  // Rooms (their message topics) with a subscriber on some shard of this node.
+  std::size_t rooms() const { return rooms_.load(std::memory_order_relaxed); }
 
  private:
   chat::fanout& bus_;
   std::mutex mutex_;
   std::unordered_map<std::string, unsigned> shards_with_;  // destination → hubs holding it
+  std::atomic<std::size_t> rooms_{0};                      // read by /metrics without the mutex
 };
 
 }  // namespace parley::realtime

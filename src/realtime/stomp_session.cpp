@@ -389,7 +389,17 @@ void stomp_session::on_send(stomp::frame& f) {
   if (*dest == "/app/chat.sendMessage") {
     if (!take_send_token())
       return send_app_error(core::problem::rate_limited("Sending too fast"), *dest, receipt);
-    return ctx_.chat.on_send(who_, f.body, on_shard(std::move(reply)));
+    return ctx_.chat.on_send(
+        who_, f.body,
+        on_shard([reply = std::move(reply), started = clock::now()](core::outcome<std::string> r) {
+          // What the user waits for: parsed here, durable, its RECEIPT queued.
+          const bool stored = r.has_value();
+          reply(std::move(r));
+          if (stored) {
+            std::chrono::duration<double> took = clock::now() - started;
+            obs::timings().send_receipt.observe(took.count());
+          }
+        }));
   }
   if (*dest == "/app/chat.read") return ctx_.chat.on_read(who_, f.body, on_shard(std::move(reply)));
   if (*dest == "/app/chat.typing") {

@@ -1,5 +1,7 @@
 #include "redis/connection.hpp"
 
+#include "obs/metrics.hpp"
+
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/connect.hpp>
@@ -12,10 +14,12 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <future>
 #include <mutex>
+#include <utility>
 
 namespace parley::redis {
 
@@ -90,7 +94,11 @@ struct connection::impl : std::enable_shared_from_this<impl> {
   std::unique_ptr<redisReader, reader_deleter> reader;
   std::array<char, 16 * 1024> in{};
   std::string out, writing;
-  std::deque<reply_handler> waiting;  // one per command written or queued, in order
+  struct pending {
+    reply_handler handler;
+    std::chrono::steady_clock::time_point queued;  // for parley_redis_round_trip_seconds
+  };
+  std::deque<pending> waiting;  // one per command written or queued, in order
   std::function<void()> on_ready;
   std::function<void(reply)> on_push;
   std::function<void()> on_down;
@@ -100,6 +108,7 @@ struct connection::impl : std::enable_shared_from_this<impl> {
   bool stopped = false;
   bool started = false;
   unsigned failures = 0;  // since the last successful connect
+  bool was_ever_up = false;
   std::uint64_t generation = 0;  // bumped at each disconnect: stale completions are ignored
 
   void connect() {
@@ -130,6 +139,8 @@ struct connection::impl : std::enable_shared_from_this<impl> {
     socket.set_option(tcp::no_delay(true), ignored);
     reader.reset(redisReaderCreate());
     up = true;
+    if (std::exchange(was_ever_up, true))
+      obs::global().redis_reconnects.fetch_add(1, std::memory_order_relaxed);
     retry = opts.retry_min;
     if (failures > 0) spdlog::info("redis {}:{}: connected", opts.host, opts.port);
     failures = 0;
@@ -161,8 +172,8 @@ struct connection::impl : std::enable_shared_from_this<impl> {
     writing.clear();
     auto failed = std::move(waiting);
     waiting.clear();
-    for (auto& h : failed)
-      if (h) h(std::nullopt);
+    for (auto& p : failed)
+      if (p.handler) p.handler(std::nullopt);
     if (stopped) return;
     if (was_up && on_down) on_down();
     auto self = shared_from_this();
@@ -179,7 +190,7 @@ struct connection::impl : std::enable_shared_from_this<impl> {
       return;
     }
     append_command(out, c);
-    if (expects_reply) waiting.push_back(std::move(h));
+    if (expects_reply) waiting.push_back({std::move(h), std::chrono::steady_clock::now()});
     if (writing.empty()) write();
   }
 
@@ -225,9 +236,11 @@ struct connection::impl : std::enable_shared_from_this<impl> {
       if (kind == mode::subscriber && is_push(value)) {
         if (on_push) on_push(std::move(value));
       } else if (!waiting.empty()) {
-        auto h = std::move(waiting.front());
+        auto p = std::move(waiting.front());
         waiting.pop_front();
-        if (h) h(std::move(value));
+        const std::chrono::duration<double> took = std::chrono::steady_clock::now() - p.queued;
+        obs::timings().redis_round_trip.observe(took.count());
+        if (p.handler) p.handler(std::move(value));
       } else {
         spdlog::warn("redis: a reply no command waits for: {}", value.str);
       }

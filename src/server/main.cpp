@@ -46,7 +46,7 @@ namespace asio = boost::asio;
 namespace parley::server {
 namespace {
 
-constexpr const char* version = "0.1.0";
+constexpr const char* version = PARLEY_VERSION;
 // Exit status when a configured engine (MariaDB) cannot be reached at start: EX_UNAVAILABLE from
 // sysexits.h, so a supervisor can tell "retry later" from a bad configuration (1).
 constexpr int exit_unavailable = 69;
@@ -224,13 +224,25 @@ int serve(const serve_flags& flags) {
                          (!kafka_log || kafka_log->connected());
                 },
                 [&] {
-                  auto& m = obs::global();
-                  auto opened = m.stomp_sessions_opened.load(std::memory_order_relaxed);
-                  auto closed = m.stomp_sessions_closed.load(std::memory_order_relaxed);
-                  return obs::render(
-                      {{"parley_up", 1},
-                       {"parley_connections", srv_ptr ? double(srv_ptr->connection_count()) : 0},
-                       {"parley_stomp_sessions", double(opened >= closed ? opened - closed : 0)}});
+                  obs::exposition e;
+                  e.version = version;
+                  e.cluster = clustered;
+                  e.gauges = {
+                      {"parley_connections", srv_ptr ? double(srv_ptr->connection_count()) : 0},
+                      {"parley_rooms_local_interest", double(interest.rooms())}};
+                  if (cfg.storage.backend == "sqlite") {
+                    auto db_file = (cfg.server.data_dir / "parley.db").string();
+                    e.gauges.push_back({"parley_sqlite_db_bytes", obs::file_bytes(db_file)});
+                    e.gauges.push_back(
+                        {"parley_sqlite_wal_bytes", obs::file_bytes(db_file + "-wal")});
+                  }
+                  obs::add_disk_gauges(e.gauges, cfg.server.data_dir.string());
+                  if (clustered)
+                    e.gauges.push_back({"parley_redis_connected", redis_bus->connected() ? 1 : 0});
+                  if (kafka_log)
+                    e.gauges.push_back(
+                        {"parley_kafka_producer_queue", double(kafka_log->producer_queue())});
+                  return obs::render(e);
                 }},
                &media_svc);
 

@@ -46,9 +46,15 @@ http::response metrics_of(const cluster::persistence_worker& w) {
     total += double(l.lag);
   }
   gauges.push_back({"parley_persist_lag_records", total});
+  gauges.push_back({"parley_redis_connected", w.redis_connected() ? 1.0 : 0.0});
   http::response res;
   res.content_type = "text/plain; version=0.0.4";
-  res.body = obs::render(gauges, counters);
+  obs::exposition e;
+  e.who = obs::exposition::role::persist;
+  e.version = PARLEY_VERSION;
+  e.gauges = std::move(gauges);
+  e.counters = std::move(counters);
+  res.body = obs::render(e);
   return res;
 }
 

@@ -6,6 +6,8 @@
 
 #include <pthread.h>
 
+#include <chrono>
+
 namespace parley::store {
 
 commit_pipeline::commit_pipeline(std::size_t max_batch, hooks h)
@@ -20,6 +22,7 @@ void commit_pipeline::submit(job_ptr j) {
     if (!stopping_) {
       queue_.push_back(std::move(j));
       j = nullptr;
+      obs::global().writer_queue_depth.fetch_add(1, std::memory_order_relaxed);
     }
   }
   if (!j) return queue_cv_.notify_one();
@@ -41,6 +44,7 @@ void commit_pipeline::close() {
 void commit_pipeline::writer_loop() {
   pthread_setname_np(pthread_self(), "parley-writer");  // for top -H, perf and /proc
   auto& metrics = obs::global();
+  auto& timings = obs::timings();
   for (;;) {
     batch jobs;
     {
@@ -51,8 +55,14 @@ void commit_pipeline::writer_loop() {
         jobs.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      metrics.writer_queue_depth.fetch_sub(static_cast<std::int64_t>(jobs.size()),
+                                           std::memory_order_relaxed);
     }
+    const auto started = std::chrono::steady_clock::now();
     hooks_.commit(jobs);
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+    timings.store_commit.observe(took.count());
+    timings.store_commit_jobs.observe(double(jobs.size()));
     metrics.store_commits.fetch_add(1, std::memory_order_relaxed);
     metrics.store_jobs.fetch_add(jobs.size(), std::memory_order_relaxed);
     {

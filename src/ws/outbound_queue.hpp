@@ -3,6 +3,7 @@
 // with a moving head instead of a deque because libstdc++'s deque allocates ~600 bytes up front,
 // which every idle connection would carry; the vector's storage is released whenever it drains
 // (one allocation per burst is cheap next to the write it feeds; idle memory is not).
+#include "obs/metrics.hpp"
 #include "realtime/connection.hpp"
 
 #include <algorithm>
@@ -29,9 +30,11 @@ class outbound_queue {
   }
 
   // Moves the oldest frames to `out`: at most `max_frames`, and no more than `max_bytes` unless a
-  // single frame is larger (it then goes alone). Returns the bytes moved.
+  // single frame is larger (it then goes alone). Returns the bytes moved. A transport takes when
+  // it starts a socket write, so this is where parley_outbound_queue_bytes is observed.
   std::size_t take(std::vector<realtime::outbound>& out, std::size_t max_frames,
                    std::size_t max_bytes) {
+    obs::timings().outbound_queue.observe(double(bytes_));
     if (out.empty() && head_ == 0 && items_.size() <= max_frames && bytes_ <= max_bytes) {
       // Everything goes (the usual case): swap the storage instead of moving frame by frame, so
       // a busy socket's queue and write batch trade one buffer back and forth, allocating nothing.

@@ -1,5 +1,7 @@
 #include "store/mariadb/pool.hpp"
 
+#include "obs/metrics.hpp"
+
 namespace parley::store::mariadb {
 
 connection_pool::connection_pool(dsn_parts where, std::chrono::milliseconds connect_timeout,
@@ -14,6 +16,14 @@ std::vector<std::unique_ptr<connection>> connection_pool::drain_idle() {
 }
 
 connection_pool::lease connection_pool::acquire() {
+  // parley_mariadb_pool_wait_seconds: however acquire() ends (a connection, or a connect error).
+  struct wait_timer {
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    ~wait_timer() {
+      const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+      obs::timings().mariadb_pool_wait.observe(took.count());
+    }
+  } timer;
   std::unique_lock lock(mu_);
   for (;;) {
     available_.wait(lock, [&] { return !idle_.empty() || open_ < size_; });

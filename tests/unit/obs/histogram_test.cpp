@@ -81,5 +81,57 @@ TEST(metrics, exposes_the_request_histogram_by_route_and_status_class) {
   EXPECT_NE(text.find("# TYPE process_resident_memory_bytes gauge"), std::string::npos);
 }
 
+TEST(metrics, each_process_exposes_the_families_of_its_role_and_mode) {
+  auto has = [](const std::string& text, const char* family) {
+    return text.find(std::string("# TYPE ") + family + " ") != std::string::npos;
+  };
+  exposition node;
+  node.version = "9.9.9";
+  node.gauges = {{"parley_connections", 3}};
+  auto text = render(node);
+  for (auto f : {"parley_up", "parley_build_info", "parley_send_receipt_seconds",
+                 "parley_store_commit_jobs", "parley_subscriptions", "parley_connections",
+                 "process_open_fds"})
+    EXPECT_TRUE(has(text, f)) << f;
+  EXPECT_NE(text.find("parley_build_info{version=\"9.9.9\",role=\"serve\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("# HELP parley_connections TCP connections open"), std::string::npos);
+  for (auto f : {"parley_redis_round_trip_seconds", "parley_kafka_delivery_seconds",
+                 "parley_persist_batch_seconds"})
+    EXPECT_FALSE(has(text, f)) << f << " is not an all-in-one node's";
+
+  node.cluster = true;
+  text = render(node);
+  for (auto f : {"parley_redis_round_trip_seconds", "parley_redis_reconnects_total",
+                 "parley_mariadb_pool_wait_seconds", "parley_kafka_delivery_seconds"})
+    EXPECT_TRUE(has(text, f)) << f;
+
+  exposition worker;
+  worker.who = exposition::role::persist;
+  text = render(worker);
+  for (auto f : {"parley_persist_batch_seconds", "parley_persist_batch_records",
+                 "parley_mariadb_pool_wait_seconds", "parley_redis_round_trip_seconds"})
+    EXPECT_TRUE(has(text, f)) << f;
+  for (auto f : {"parley_http_requests_total", "parley_send_receipt_seconds",
+                 "parley_kafka_delivery_seconds"})
+    EXPECT_FALSE(has(text, f)) << f << " is a node's, not a worker's";
+  EXPECT_NE(text.find("role=\"persist\"} 1\n"), std::string::npos);
+}
+
+TEST(metrics, disk_gauges_read_the_file_system_and_a_missing_file_is_zero_bytes) {
+  samples g;
+  add_disk_gauges(g, "/");
+  ASSERT_EQ(g.size(), 2u);
+  EXPECT_EQ(g[0].first, "parley_data_dir_free_bytes");
+  EXPECT_EQ(g[1].first, "parley_data_dir_capacity_bytes");
+  EXPECT_GT(g[1].second, 0);
+  EXPECT_LE(g[0].second, g[1].second);
+  samples none;
+  add_disk_gauges(none, "/no/such/directory");
+  EXPECT_TRUE(none.empty());
+  EXPECT_EQ(file_bytes("/no/such/file"), 0);
+  EXPECT_GT(file_bytes("/proc/self/exe") + file_bytes("/etc/hostname"), 0);
+}
+
 }  // namespace
 }  // namespace parley::obs

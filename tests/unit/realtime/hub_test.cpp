@@ -1,5 +1,6 @@
 #include "realtime/hub.hpp"
 
+#include "obs/metrics.hpp"
 #include "recording_subscriber.hpp"
 
 #include <gtest/gtest.h>
@@ -223,6 +224,30 @@ TEST_F(hub_interest, private_queues_are_reported_like_topics) {
   h.unsubscribe("/user/alice-id/queue/events", &a, "ev");
   EXPECT_EQ(interest.reports, (std::vector<report>{{"/user/alice-id/queue/events", true},
                                                    {"/user/alice-id/queue/events", false}}));
+}
+
+TEST(hub, counts_subscriptions_and_times_each_fan_out_for_metrics) {
+  auto& c = obs::global();
+  auto& t = obs::timings();
+  const auto subscriptions = c.subscriptions.load();
+  const auto messages = t.fanout_message.read().cumulative.back();
+  const auto deliveries = t.fanout_delivery.read().cumulative.back();
+  {
+    hub h;
+    recording_subscriber a("alice"), b("bob");
+    h.subscribe("/topic/rooms/1", &a, "s", text("a"));
+    h.subscribe("/topic/rooms/1", &b, "s", text("b"));
+    h.subscribe("/topic/rooms/1/typing", &b, "t", text("b"));
+    EXPECT_EQ(c.subscriptions.load() - subscriptions, 3);
+    h.deliver("/topic/rooms/1", text("m"));
+    h.deliver("/topic/rooms/2", text("nobody listens"));
+    EXPECT_EQ(t.fanout_message.read().cumulative.back() - messages, 1u) << "one per message";
+    EXPECT_EQ(t.fanout_delivery.read().cumulative.back() - deliveries, 2u) << "one per delivery";
+    h.unsubscribe("/topic/rooms/1", &a, "s");
+    EXPECT_EQ(c.subscriptions.load() - subscriptions, 2);
+    h.revoke("/topic/rooms/1", "bob");
+    EXPECT_EQ(c.subscriptions.load() - subscriptions, 0) << "a revocation ends both";
+  }
 }
 
 }  // namespace

@@ -46,12 +46,15 @@ TEST(node_interest, tells_the_bus_when_the_first_shard_gains_a_destination_and_t
   h0.subscribe("/topic/rooms/1", &a, "s", prefix());
   h1.subscribe("/topic/rooms/1", &b, "s", prefix());
   h1.subscribe("/user/bob-id/queue/events", &b, "ev", prefix());
+  EXPECT_EQ(interest.rooms(), 1u) << "a room's message topic, not a user queue";
   EXPECT_EQ(bus.reports(), (std::vector<report>{{"/topic/rooms/1", true},
                                                 {"/user/bob-id/queue/events", true}}));
   h0.unsubscribe("/topic/rooms/1", &a, "s");
   EXPECT_EQ(bus.reports().size(), 2u) << "shard 1 still listens";
   h1.revoke("/topic/rooms/1", "bob");
+  EXPECT_EQ(interest.rooms(), 0u);
   h0.subscribe("/topic/rooms/1", &a, "s", prefix());
+  EXPECT_EQ(interest.rooms(), 1u);
   EXPECT_EQ(bus.reports(), (std::vector<report>{{"/topic/rooms/1", true},
                                                 {"/user/bob-id/queue/events", true},
                                                 {"/topic/rooms/1", false},
@@ -106,6 +109,27 @@ TEST(node_interest, concurrent_churn_on_several_shards_ends_in_the_true_state_wi
       ASSERT_EQ(seq[i], i % 2 == 0) << dest(d) << " report " << i << " does not alternate";
     EXPECT_EQ(seq.back(), d < threads) << dest(d) << " ends in the wrong state";
   }
+}
+
+TEST(node_interest, counts_the_rooms_whose_message_topic_has_a_subscriber_here) {
+  interest_recorder bus;
+  node_interest interest(bus);
+  hub h0, h1;
+  h0.report_interest_to(interest);
+  h1.report_interest_to(interest);
+  recording_subscriber a("alice"), b("bob");
+  h0.subscribe("/topic/rooms/1/typing", &a, "t", prefix());
+  h0.subscribe("/topic/rooms/2/receipts", &a, "r", prefix());
+  EXPECT_EQ(interest.rooms(), 0u) << "typing and receipts are not the room's messages";
+  h0.subscribe("/topic/rooms/1", &a, "m", prefix());
+  h1.subscribe("/topic/rooms/1", &b, "m", prefix());
+  h1.subscribe("/topic/rooms/3", &b, "m3", prefix());
+  EXPECT_EQ(interest.rooms(), 2u) << "room 1 once, however many shards listen";
+  h0.unsubscribe("/topic/rooms/1", &a, "m");
+  EXPECT_EQ(interest.rooms(), 2u);
+  h1.unsubscribe("/topic/rooms/1", &b, "m");
+  h1.unsubscribe("/topic/rooms/3", &b, "m3");
+  EXPECT_EQ(interest.rooms(), 0u);
 }
 
 }  // namespace
