@@ -20,13 +20,13 @@ std::size_t my_stripe(std::size_t stripes) {
   return mine % stripes;
 }
 
-std::string number(double v) {
+}  // namespace
+
+std::string sample_value(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.17g", v);
   return buf;
 }
-
-}  // namespace
 
 std::span<const double> latency_buckets() { return latency; }
 std::span<const double> count_buckets() { return counts; }
@@ -66,12 +66,12 @@ void render_histogram(std::string& out, const std::string& name, const std::stri
                       const histogram::snapshot& s) {
   const std::string sep = labels.empty() ? "" : ",";
   for (std::size_t i = 0; i < s.cumulative.size(); ++i) {
-    auto le = i < s.bounds.size() ? number(s.bounds[i]) : std::string("+Inf");
+    auto le = i < s.bounds.size() ? sample_value(s.bounds[i]) : std::string("+Inf");
     out += name + "_bucket{" + labels + sep + "le=\"" + le + "\"} " +
            std::to_string(s.cumulative[i]) + "\n";
   }
   const std::string braces = labels.empty() ? "" : "{" + labels + "}";
-  out += name + "_sum" + braces + " " + number(s.sum) + "\n";
+  out += name + "_sum" + braces + " " + sample_value(s.sum) + "\n";
   out += name + "_count" + braces + " " + std::to_string(s.cumulative.back()) + "\n";
 }
 

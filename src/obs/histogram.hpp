@@ -48,6 +48,9 @@ class histogram {
   std::unique_ptr<stripe[]> stripes_;
 };
 
+// A sample value as the exposition format writes it (shortest exact form, %.17g).
+std::string sample_value(double v);
+
 // Appends a histogram in the exposition format: `name_bucket{labels,le=...}`, `name_sum`,
 // `name_count`. `labels` is empty or `a="x",b="y"`. The caller writes HELP/TYPE once per family.
 void render_histogram(std::string& out, const std::string& name, const std::string& labels,

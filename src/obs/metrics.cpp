@@ -65,10 +65,8 @@ request_timings& timing() {
 // CPU seconds, resident bytes and open descriptors of this process, from /proc (Linux).
 void process_metrics(std::string& out) {
   auto gauge = [&](const char* name, const char* type, const char* help, double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
     out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
-           name + " " + buf + "\n";
+           name + " " + sample_value(v) + "\n";
   };
   rusage ru{};
   ::getrusage(RUSAGE_SELF, &ru);
@@ -109,12 +107,6 @@ void process_metrics(std::string& out) {
   }();
   gauge("process_start_time_seconds", "gauge", "Start time of the process since unix epoch.",
         started);
-}
-
-std::string number(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
 }
 
 // HELP text of the gauges and counters a caller passes to render() (docs/metrics.md).
@@ -224,7 +216,7 @@ std::string render(const exposition& e) {
   };
   auto gauge = [&](const char* name, const char* help, double v) {
     head(name, "gauge", help);
-    out.append(name).append(" ").append(number(v)).append("\n");
+    out.append(name).append(" ").append(sample_value(v)).append("\n");
   };
   auto hist = [&](const char* name, const char* help, const histogram& h) {
     head(name, "histogram", help);
@@ -312,7 +304,7 @@ std::string render(const exposition& e) {
       std::string_view base = std::string_view(name).substr(0, name.find('{'));
       if (base != family) head(base, type, help_of(base));
       family = base;
-      out.append(name).append(" ").append(number(v)).append("\n");
+      out.append(name).append(" ").append(sample_value(v)).append("\n");
     }
   };
   samples(e.counters, "counter");

@@ -36,13 +36,19 @@ class interest_recorder final : public chat::fanout {
 
 std::shared_ptr<const std::string> prefix() { return std::make_shared<const std::string>("p"); }
 
-TEST(node_interest, tells_the_bus_when_the_first_shard_gains_a_destination_and_the_last_loses_it) {
+// Two shards' hubs reporting to one node_interest, and two sessions.
+struct two_hubs : ::testing::Test {
+  two_hubs() {
+    h0.report_interest_to(interest);
+    h1.report_interest_to(interest);
+  }
   interest_recorder bus;
-  node_interest interest(bus);
+  node_interest interest{bus};
   hub h0, h1;
-  h0.report_interest_to(interest);
-  h1.report_interest_to(interest);
-  recording_subscriber a("alice"), b("bob");
+  recording_subscriber a{"alice"}, b{"bob"};
+};
+
+TEST_F(two_hubs, tells_the_bus_when_the_first_shard_gains_a_destination_and_the_last_loses_it) {
   h0.subscribe("/topic/rooms/1", &a, "s", prefix());
   h1.subscribe("/topic/rooms/1", &b, "s", prefix());
   h1.subscribe("/user/bob-id/queue/events", &b, "ev", prefix());
@@ -111,13 +117,7 @@ TEST(node_interest, concurrent_churn_on_several_shards_ends_in_the_true_state_wi
   }
 }
 
-TEST(node_interest, counts_the_rooms_whose_message_topic_has_a_subscriber_here) {
-  interest_recorder bus;
-  node_interest interest(bus);
-  hub h0, h1;
-  h0.report_interest_to(interest);
-  h1.report_interest_to(interest);
-  recording_subscriber a("alice"), b("bob");
+TEST_F(two_hubs, counts_the_rooms_whose_message_topic_has_a_subscriber_here) {
   h0.subscribe("/topic/rooms/1/typing", &a, "t", prefix());
   h0.subscribe("/topic/rooms/2/receipts", &a, "r", prefix());
   EXPECT_EQ(interest.rooms(), 0u) << "typing and receipts are not the room's messages";
